@@ -1,0 +1,115 @@
+"""SMILES -> sanitized RDKit molecule, with clear errors and documented salt handling."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from rdkit import Chem, RDLogger
+from rdkit.Chem.MolStandardize import rdMolStandardize
+
+from molattr.errors import InvalidMoleculeError
+
+FragmentPolicy = Literal["largest", "all"]
+
+_LARGEST = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
+
+
+@dataclass(frozen=True)
+class ParsedMolecule:
+    """A sanitized molecule and what parsing did to it.
+
+    ``removed_fragments`` counts the fragments (counter-ions, solvents) dropped by the
+    ``"largest"`` fragment policy; it is 0 for single-fragment input.
+    """
+
+    mol: Chem.Mol
+    smiles: str
+    removed_fragments: int
+
+
+def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMolecule:
+    """Parse and sanitize a SMILES string.
+
+    Multi-fragment input (salts, mixtures): with ``fragments="largest"`` (default) the largest
+    organic fragment is kept, as RDKit's ``LargestFragmentChooser(preferOrganic=True)`` picks it,
+    and the number of dropped fragments is reported; with ``"all"`` every fragment is kept (pairs
+    never cross fragments, so each fragment is featurized on its own graph component).
+
+    Raises:
+        InvalidMoleculeError: reason ``"empty"`` for blank input or a molecule with no atoms,
+            ``"unparsable"`` when RDKit cannot parse or sanitize it (the RDKit message is the detail).
+    """
+    if fragments not in ("largest", "all"):
+        raise ValueError(f"fragments must be 'largest' or 'all' (got {fragments!r})")
+    text = smiles.strip() if isinstance(smiles, str) else smiles
+    if not isinstance(text, str):
+        raise InvalidMoleculeError(repr(smiles), "unparsable", f"expected a SMILES string, got {type(smiles).__name__}")
+    if not text:
+        raise InvalidMoleculeError(smiles, "empty", "no SMILES on this row")
+    mol = _mol_from_smiles(text)
+    return _finish(mol, text, fragments)
+
+
+def to_mol(smiles: str, fragments: FragmentPolicy = "largest") -> Chem.Mol:
+    """Parse and sanitize a SMILES string; see :func:`parse_smiles` for the fragment policy."""
+    return parse_smiles(smiles, fragments).mol
+
+
+def prepare_mol(mol: Chem.Mol, fragments: FragmentPolicy = "largest") -> ParsedMolecule:
+    """Apply the same checks and fragment policy to an RDKit molecule the caller already has."""
+    if mol is None:
+        raise InvalidMoleculeError("<None>", "unparsable", "RDKit returned no molecule")
+    mol = Chem.Mol(mol)
+    try:
+        with quiet_rdkit():
+            Chem.SanitizeMol(mol)
+    except Exception as exc:  # RDKit raises several sanitization exception types
+        raise InvalidMoleculeError(_safe_smiles(mol), "unparsable", str(exc)) from exc
+    return _finish(mol, _safe_smiles(mol), fragments)
+
+
+def _finish(mol: Chem.Mol, text: str, fragments: FragmentPolicy) -> ParsedMolecule:
+    if mol.GetNumAtoms() == 0:
+        raise InvalidMoleculeError(text, "empty", "the molecule has no atoms")
+    n_fragments = len(Chem.GetMolFrags(mol))
+    removed = 0
+    if fragments == "largest" and n_fragments > 1:
+        with quiet_rdkit():
+            mol = _LARGEST.choose(mol)
+        removed = n_fragments - 1
+    return ParsedMolecule(mol=mol, smiles=text, removed_fragments=removed)
+
+
+@contextmanager
+def quiet_rdkit() -> Iterator[None]:
+    """Silence RDKit's logger (its messages become exception details instead)."""
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        yield
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+
+
+def _mol_from_smiles(text: str) -> Chem.Mol:
+    """MolFromSmiles with RDKit's own error text captured instead of printed to stderr."""
+    with quiet_rdkit():
+        mol = Chem.MolFromSmiles(text)
+        if mol is not None:
+            return mol
+        unsanitized = Chem.MolFromSmiles(text, sanitize=False)
+        if unsanitized is None:
+            raise InvalidMoleculeError(text, "unparsable", "RDKit could not parse the SMILES syntax")
+        try:
+            Chem.SanitizeMol(unsanitized)
+        except Exception as exc:
+            raise InvalidMoleculeError(text, "unparsable", f"RDKit sanitization failed: {exc}") from exc
+    raise InvalidMoleculeError(text, "unparsable", "RDKit rejected the molecule")
+
+
+def _safe_smiles(mol: Chem.Mol) -> str:
+    try:
+        return Chem.MolToSmiles(mol)
+    except Exception:
+        return "<unprintable molecule>"

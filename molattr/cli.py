@@ -1,0 +1,205 @@
+"""The ``molattr`` command line. Nothing in the package imports this module.
+
+Exit codes: 0 success (rows that could not be scored are reported in the output's ``status``
+column and the summary, not as failure); 1 an input, checkpoint or data error (message on
+stderr, no traceback); 2 a usage error.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from molattr.checkpoint import load_checkpoint
+from molattr.data.moleculenet import locate, recipe
+from molattr.data.tables import read_molecules
+from molattr.errors import MolattrError
+from molattr.featurize import FeatureSpec
+from molattr.predict import predict_table
+from molattr.resources import datasets_dir, models_dir
+
+DEFAULT_MODEL = "w2n2-tox21"
+
+
+def _example_input() -> Path:
+    return datasets_dir() / "examples" / "drugs.smi"
+
+
+class _Group(click.Group):
+    """Turn molattr errors into one clean line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except MolattrError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="molattr")
+def main() -> None:
+    """Explain molecular graph networks: weave featurization, models, predictions."""
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, float_format="%.6g")
+
+
+def _summary(status: pd.Series) -> str:
+    counts = status.value_counts()
+    return ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+@main.command()
+@click.argument("input_file", required=False, type=click.Path(path_type=Path))
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("predictions.csv"), show_default=True,
+              help="Output table (.csv or .parquet).")
+@click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
+@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
+@click.option("--show/--no-show", default=True, show_default=True, help="Print the predictions as a table.")
+def predict(input_file: Path | None, model: str, output: Path, smiles_column: str, id_column: str | None, show: bool) -> None:
+    """Predict every task for each molecule of INPUT_FILE (.smi, .csv, .tsv, optionally .gz).
+
+    Without INPUT_FILE, the example drugs shipped in datasets/examples/drugs.smi are used.
+    Every input row comes out once, in order, with a status (ok, ok_salt_stripped, empty,
+    unparsable, featurization_failed) and, for errors, the reason.
+    """
+    input_file = input_file or _example_input()
+    checkpoint = load_checkpoint(model)
+    table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
+    result = predict_table(checkpoint, table, progress=len(table) > 1000)
+    _write_table(result, output)
+    kind = "probability" if checkpoint.task_type == "classification" else "value"
+    if show:
+        shown = result.set_index("id")[checkpoint.tasks].round(2)
+        shown.insert(0, "status", result["status"].to_numpy())
+        with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_columns", 50):
+            click.echo(f"{checkpoint.name}: predicted {kind} per task\n")
+            click.echo(shown.to_string(na_rep="-"))
+    click.echo(f"\n{len(result)} rows ({_summary(result['status'])}) -> {output}")
+    for _, row in result[result["error"] != ""].iterrows():
+        click.echo(f"  {input_file}, line {row['line']}: {row['error']}", err=True)
+
+
+@main.command()
+@click.argument("data", required=False, type=click.Path(path_type=Path))
+@click.option("--dataset", help="MoleculeNet data set name (tox21, delaney, ...) instead of DATA.")
+@click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Checkpoint folder to write.")
+@click.option("--tasks", help="Comma-separated task columns (default: every column but the SMILES).")
+@click.option("--task-type", type=click.Choice(["classification", "regression"]), help="Default: from the recipe, else classification.")
+@click.option("--smiles-column", default=None, help="SMILES column (default: the recipe's, else 'smiles').")
+@click.option("--layers", type=click.IntRange(1, 4), default=2, show_default=True, help="Weave modules: k in W{k}N{d}.")
+@click.option("--max-distance", default="2", show_default=True, help="Pair graph distance: d in W{k}N{d}, or 'inf'.")
+@click.option("--preset", type=click.Choice(["full", "simple"]), default="full", show_default=True)
+@click.option("--split", "split_kind", type=click.Choice(["random", "scaffold"]), default="random", show_default=True)
+@click.option("--epochs", type=click.IntRange(1), default=80, show_default=True)
+@click.option("--patience", type=click.IntRange(1), default=15, show_default=True, help="Early stopping patience (epochs).")
+@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--description", default="", help="One paragraph for the model card (what the tasks mean, units).")
+def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, task_type: str | None,
+          smiles_column: str | None, layers: int, max_distance: str, preset: str, split_kind: str, epochs: int,
+          patience: int, batch_size: int, lr: float, seed: int, description: str) -> None:
+    """Train a weave network on DATA (CSV of SMILES and task columns, gzipped or not).
+
+    Missing labels (empty cells) are masked in the loss. Rows that cannot be used are counted by
+    reason and reported. The checkpoint (weights, config with metrics) is written to --out.
+    """
+    from molattr.training.loop import TrainConfig
+    from molattr.training.pipeline import train_from_file
+
+    if (data is None) == (dataset is None):
+        raise click.UsageError("give either DATA or --dataset")
+    task_list = tasks.split(",") if tasks else None
+    if dataset:
+        r = recipe(dataset)
+        data = locate(dataset)
+        smiles_column = smiles_column or r.smiles_column
+        task_type = task_type or r.task_type
+        task_list = task_list or list(r.tasks)
+    distance = None if max_distance.lower() in ("inf", "none", "all") else int(max_distance)
+    summary = train_from_file(
+        data, out, task_type or "classification", task_list, smiles_column or "smiles",
+        FeatureSpec(preset=preset, max_distance=distance), layers, split_kind,
+        train_config=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr, patience=patience, seed=seed),
+        description=description,
+    )
+    account = summary["data"]
+    click.echo(f"rows: {account['rows']}, used: {account['used']}, skipped: {account['skipped'] or 'none'}")
+    for line in account["skipped_examples"]:
+        click.echo(f"  skipped {line}")
+    click.echo(_metrics_text(summary["metrics"]))
+    click.echo(f"checkpoint -> {out}")
+
+
+@main.command()
+@click.argument("data", required=False, type=click.Path(path_type=Path))
+@click.option("--dataset", help="MoleculeNet data set name instead of DATA.")
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
+@click.option("--smiles-column", default=None, help="SMILES column (default: the recipe's, else 'smiles').")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Also write the metrics as JSON.")
+def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: str | None, json_out: Path | None) -> None:
+    """Score a checkpoint on every labelled row of DATA (its task columns must be the model's)."""
+    from molattr.scoring import raw_scores
+    from molattr.training.metrics import task_metrics
+    from molattr.training.pipeline import load_labelled
+
+    if (data is None) == (dataset is None):
+        raise click.UsageError("give either DATA or --dataset")
+    if dataset:
+        smiles_column = smiles_column or recipe(dataset).smiles_column
+        data = locate(dataset)
+    checkpoint = load_checkpoint(model)
+    labelled = load_labelled(data, checkpoint.tasks, checkpoint.task_type, checkpoint.spec, smiles_column or "smiles")
+    metrics = task_metrics(checkpoint.task_type, labelled.labels, raw_scores(checkpoint.model, labelled.graphs), checkpoint.tasks)
+    click.echo(f"{checkpoint.name} on {data}: {len(labelled.graphs)} of {labelled.n_rows} rows scored, "
+               f"skipped {dict(labelled.skipped) or 'none'}")
+    click.echo(_metrics_text({"all rows": metrics}))
+    if json_out:
+        json_out.write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+@main.command()
+@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--run", "runs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Another checkpoint trained on another split, whose metrics the card also reports (repeatable).")
+def card(checkpoint: Path, runs: tuple[Path, ...]) -> None:
+    """Write CHECKPOINT/README.md, the model card, from its config (and other split runs)."""
+    from molattr.model_card import write_model_card
+
+    click.echo(f"model card -> {write_model_card(checkpoint, list(runs))}")
+
+
+@main.command("models")
+def list_models() -> None:
+    """List the shipped checkpoints with their test metrics."""
+    for folder in sorted(p for p in models_dir().glob("*") if (p / "config.json").is_file()):
+        config = json.loads((folder / "config.json").read_text())
+        test = config.get("metrics", {}).get("test", {})
+        score = " ".join(f"{k}={v:.3f}" for k, v in test.items() if k.startswith("mean_") and isinstance(v, float))
+        click.echo(f"{folder.name:24s} {config.get('model_family', ''):6s} {config['task_type']:14s} "
+                   f"{len(config['tasks']):3d} tasks  test {score}")
+
+
+def _metrics_text(metrics: dict) -> str:
+    lines = []
+    for part, values in metrics.items():
+        per_task = values.get("roc_auc") or values.get("rmse") or {}
+        name = "ROC-AUC" if "roc_auc" in values else "RMSE"
+        mean = values.get("mean_roc_auc", values.get("mean_rmse"))
+        lines.append(f"{part:8s} mean {name} {mean:.4f}")
+        lines.append("  " + "  ".join(f"{t}={v:.3f}" if not math.isnan(v) else f"{t}=n/a" for t, v in per_task.items()))
+        if "mean_r2" in values:
+            lines.append(f"  R2={values['mean_r2']:.4f}  MAE={values['mean_mae']:.4f}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Reading molecule files, featurizing rows with statuses, splits and MoleculeNet loaders."""

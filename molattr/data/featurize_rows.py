@@ -1,0 +1,51 @@
+"""Featurize many molecules, keeping every row: a graph or an error status per input."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from torch_geometric.data import Data
+from tqdm.auto import tqdm
+
+from molattr.chem import parse_smiles
+from molattr.errors import InvalidMoleculeError
+from molattr.featurize import FeatureSpec, featurize_parsed
+
+
+@dataclass
+class FeaturizedRows:
+    """Result of :func:`featurize_rows`: ``graphs[k]`` is ``None`` exactly when ``errors[k]`` is set.
+
+    ``status[k]`` is ``"ok"``, ``"ok_salt_stripped"`` or an error reason
+    (``"empty"``, ``"unparsable"``, ``"featurization_failed"``).
+    """
+
+    graphs: list[Data | None]
+    status: list[str]
+    errors: list[str | None]
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def ok_indices(self) -> list[int]:
+        return [k for k, g in enumerate(self.graphs) if g is not None]
+
+
+def featurize_rows(smiles: Sequence[str], spec: FeatureSpec, progress: bool = False) -> FeaturizedRows:
+    """Featurize each SMILES; failures become statuses, never exceptions."""
+    graphs: list[Data | None] = []
+    status: list[str] = []
+    errors: list[str | None] = []
+    for text in tqdm(smiles, desc="featurizing", unit="mol", disable=not progress):
+        try:
+            parsed = parse_smiles(text, spec.fragments)
+            graph = featurize_parsed(parsed, spec)
+        except InvalidMoleculeError as exc:
+            graphs.append(None)
+            status.append(exc.reason)
+            errors.append(str(exc))
+            continue
+        graphs.append(graph)
+        status.append("ok_salt_stripped" if parsed.removed_fragments else "ok")
+        errors.append(None)
+    return FeaturizedRows(graphs, status, errors, Counter(status))

@@ -1,0 +1,100 @@
+"""MoleculeNet loaders: a local file, the shared data folder, a cache, or the public download."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from molattr.errors import InputFileError
+from molattr.resources import datasets_dir
+
+CACHE = Path("~/.cache/molattr").expanduser()
+
+
+def default_search() -> list[Path]:
+    """Folders searched before downloading: ``MOLATTR_DATA_DIR`` when set, a ``shared/data/moleculenet``
+    beside the working directory or beside the source checkout, then the cache."""
+    env = [Path(os.environ["MOLATTR_DATA_DIR"])] if os.environ.get("MOLATTR_DATA_DIR") else []
+    beside = [Path.cwd().parent, Path(__file__).resolve().parents[3]]
+    return env + [p / "shared" / "data" / "moleculenet" for p in beside] + [CACHE]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to get one MoleculeNet data set and which columns it has."""
+
+    name: str
+    file: str
+    sha256: str
+    url: str
+    smiles_column: str
+    tasks: tuple[str, ...]
+    rename: dict[str, str]
+    task_type: str
+
+
+def recipes() -> dict[str, Recipe]:
+    """All recipes in ``datasets/moleculenet.json``, by lower-case name."""
+    raw = json.loads((datasets_dir() / "moleculenet.json").read_text())
+    return {
+        name: Recipe(name, r["file"], r["sha256"], r["url"], r["smiles_column"], tuple(r["tasks"]),
+                     dict(r["rename"]), r["task_type"])
+        for name, r in raw.items() if not name.startswith("_")
+    }
+
+
+def recipe(name: str) -> Recipe:
+    known = recipes()
+    if name.lower() not in known:
+        raise InputFileError(f"unknown MoleculeNet data set {name!r} (known: {', '.join(sorted(known))})")
+    return known[name.lower()]
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def locate(name: str, search: list[Path] | None = None, download: bool = True) -> Path:
+    """Path of a MoleculeNet CSV: the first found in ``search`` (default :func:`default_search`),
+    else downloaded to ``~/.cache/molattr`` when ``download`` and the network allows.
+
+    A file whose checksum differs from the recipe's is used with a warning (the shipped models'
+    metrics were measured on the recipe's file).
+
+    Raises:
+        InputFileError: not found locally and the download failed or was not allowed.
+    """
+    r = recipe(name)
+    folders = default_search() if search is None else search
+    for folder in folders:
+        path = Path(folder).expanduser() / r.file
+        if path.is_file():
+            if sha256_of(path) != r.sha256:
+                warnings.warn(f"{path}: checksum differs from the recipe's ({r.sha256[:12]}…)", stacklevel=2)
+            return path
+    if not download:
+        raise InputFileError(f"{r.file} not found in {', '.join(map(str, folders))} and downloading is off")
+    return _download(r, CACHE)
+
+
+def _download(r: Recipe, cache: Path) -> Path:
+    try:
+        with urllib.request.urlopen(r.url, timeout=60) as response:
+            raw = response.read()
+    except OSError as exc:
+        raise InputFileError(f"{r.name}: not found locally and the download from {r.url} failed ({exc})") from exc
+    if r.url.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    frame = pd.read_csv(io.BytesIO(raw)).rename(columns=r.rename)
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / r.file
+    frame[[r.smiles_column, *r.tasks]].to_csv(target, index=False, compression="gzip")
+    return target

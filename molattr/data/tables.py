@@ -1,0 +1,106 @@
+"""Read molecule files into tables that remember where each row came from.
+
+Every row of the input becomes one row of the table, blank lines included, with ``line`` the
+1-based line number in the file, so errors can name the file, line and value.
+Supported: ``.smi``/``.txt`` (SMILES, optional whitespace-separated name), ``.csv``/``.tsv``;
+each optionally gzipped (``.gz``). Undecodable bytes are replaced (U+FFFD), which makes that
+row's SMILES unparsable rather than the whole file unreadable.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from molattr.errors import InputFileError
+
+SMILES_SUFFIXES = (".smi", ".smiles", ".txt")
+TABLE_SUFFIXES = (".csv", ".tsv")
+
+
+def file_kind(path: Path) -> str:
+    """``"smi"`` or ``"csv"``/``"tsv"`` from the suffix (``.gz`` ignored)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in SMILES_SUFFIXES:
+        return "smi"
+    if suffix in TABLE_SUFFIXES:
+        return suffix[1:]
+    raise InputFileError(
+        f"{path}: unsupported file type {suffix or '(none)'!r}; "
+        f"use one of {', '.join(SMILES_SUFFIXES + TABLE_SUFFIXES)} (optionally .gz)"
+    )
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory, expected a molecule file")
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"{path}: cannot read ({exc})") from exc
+    return raw.decode("utf-8", errors="replace")
+
+
+def read_molecules(
+    path: str | Path,
+    smiles_column: str = "smiles",
+    id_column: str | None = None,
+) -> pd.DataFrame:
+    """Read a molecule file into a table with columns ``line``, ``id``, ``smiles`` (+ others).
+
+    ``id`` is the name column of a ``.smi`` file, ``id_column`` of a CSV, or ``<stem>:<line>``
+    when there is none. For CSV/TSV every other column is kept as text.
+
+    Raises:
+        InputFileError: missing or unreadable file, unknown suffix, missing column.
+    """
+    path = Path(path)
+    kind = file_kind(path)
+    text = _read_text(path)
+    if kind == "smi":
+        return _smi_table(path, text)
+    return _csv_table(path, text, kind, smiles_column, id_column)
+
+
+def _smi_table(path: Path, text: str) -> pd.DataFrame:
+    lines = text.splitlines()
+    first = lines[0].split() if lines else []
+    header = bool(first) and first[0].lower() == "smiles"
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if header and number == 1:
+            continue
+        parts = line.split(maxsplit=1)
+        smiles = parts[0] if parts else ""
+        name = parts[1].strip() if len(parts) > 1 else f"{path.stem}:{number}"
+        records.append((number, name, smiles))
+    return pd.DataFrame.from_records(records, columns=["line", "id", "smiles"])
+
+
+def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"{path}: not a valid {kind.upper()} file ({exc})") from exc
+    for column in (smiles_column, id_column):
+        if column is not None and column not in frame.columns:
+            raise InputFileError(
+                f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})"
+            )
+    line = pd.RangeIndex(2, len(frame) + 2)
+    ids = frame[id_column] if id_column else [f"{path.stem}:{n}" for n in line]
+    out = frame.drop(columns=[c for c in (smiles_column, id_column) if c], errors="ignore")
+    out.insert(0, "smiles", frame[smiles_column].fillna(""))
+    out.insert(0, "id", list(ids))
+    out.insert(0, "line", list(line))
+    return out

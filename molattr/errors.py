@@ -1,0 +1,34 @@
+"""Exceptions raised by molattr. Every message names the offending input."""
+from __future__ import annotations
+
+
+class MolattrError(Exception):
+    """Base class for all molattr errors."""
+
+
+class InvalidMoleculeError(MolattrError, ValueError):
+    """A molecule could not be parsed, sanitized or featurized.
+
+    Attributes:
+        smiles: the input string (or a description of the input).
+        reason: a short machine-friendly status (``"unparsable"``, ``"empty"``, ...).
+    """
+
+    def __init__(self, smiles: str, reason: str, detail: str = "") -> None:
+        self.smiles = smiles
+        self.reason = reason
+        self.detail = detail
+        text = f"{reason}: {smiles!r}"
+        super().__init__(f"{text} ({detail})" if detail else text)
+
+
+class InputFileError(MolattrError, ValueError):
+    """A data file is missing, unreadable or lacks a required column."""
+
+
+class CheckpointError(MolattrError, ValueError):
+    """A checkpoint folder is missing files, malformed or inconsistent."""
+
+
+class FeaturizationMismatchError(MolattrError, ValueError):
+    """Graphs were featurized with a spec other than the one a model was trained on."""

@@ -1,0 +1,106 @@
+"""Atom features (Kearnes et al. 2016), one row per heavy atom, columns as in ``FeatureSpec``."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+from rdkit import Chem, RDConfig
+from rdkit.Chem import ChemicalFeatures, rdPartialCharges
+
+from molattr.featurize.spec import ATOM_TYPES, RING_SIZES, FeatureSpec
+
+_TYPE_INDEX = {symbol: i for i, symbol in enumerate(ATOM_TYPES)}
+_OTHER = len(ATOM_TYPES)
+_HYBRIDIZATION_INDEX = {
+    Chem.HybridizationType.SP: 0,
+    Chem.HybridizationType.SP2: 1,
+    Chem.HybridizationType.SP3: 2,
+}
+
+
+@lru_cache(maxsize=1)
+def _feature_factory() -> ChemicalFeatures.MolChemicalFeatureFactory:
+    return ChemicalFeatures.BuildFeatureFactory(os.path.join(RDConfig.RDDataDir, "BaseFeatures.fdef"))
+
+
+def atom_type_onehot(mol: Chem.Mol) -> np.ndarray:
+    """One-hot element type; elements outside H,C,N,O,F,P,S,Cl,Br,I go to ``other``.
+
+    Shapes: returns ``[n_atoms, 11]``.
+    """
+    index = np.array([_TYPE_INDEX.get(a.GetSymbol(), _OTHER) for a in mol.GetAtoms()], dtype=np.int64)
+    out = np.zeros((mol.GetNumAtoms(), _OTHER + 1), dtype=np.float32)
+    out[np.arange(len(index)), index] = 1.0
+    return out
+
+
+def atom_features(mol: Chem.Mol, spec: FeatureSpec) -> np.ndarray:
+    """Atom feature matrix for ``spec``.
+
+    Shapes: returns ``[n_atoms, spec.n_atom_features]`` float32.
+    """
+    types = atom_type_onehot(mol)
+    if spec.preset == "simple":
+        return types
+    n = mol.GetNumAtoms()
+    atoms = list(mol.GetAtoms())
+    return np.concatenate(
+        [
+            types,
+            _chirality(mol, n),
+            np.array([[a.GetFormalCharge()] for a in atoms], dtype=np.float32).reshape(n, 1),
+            _gasteiger(mol).reshape(n, 1),
+            _ring_size_counts(mol, n),
+            _hybridization(atoms, n),
+            _donor_acceptor(mol, n),
+            np.array([a.GetIsAromatic() for a in atoms], dtype=np.float32).reshape(n, 1),
+        ],
+        axis=1,
+    )
+
+
+def _chirality(mol: Chem.Mol, n: int) -> np.ndarray:
+    """CIP label of assigned stereocentres: columns R, S; unassigned centres stay zero."""
+    out = np.zeros((n, 2), dtype=np.float32)
+    for index, label in Chem.FindMolChiralCenters(mol, includeUnassigned=False, useLegacyImplementation=False):
+        if label in ("R", "S"):
+            out[index, 0 if label == "R" else 1] = 1.0
+    return out
+
+
+def _gasteiger(mol: Chem.Mol) -> np.ndarray:
+    """Gasteiger partial charges; atoms RDKit has no parameters for (NaN/inf) get 0."""
+    work = Chem.Mol(mol)
+    rdPartialCharges.ComputeGasteigerCharges(work, throwOnParamFailure=False)
+    charges = np.array([a.GetDoubleProp("_GasteigerCharge") for a in work.GetAtoms()], dtype=np.float64)
+    charges[~np.isfinite(charges)] = 0.0
+    return charges.astype(np.float32)
+
+
+def _ring_size_counts(mol: Chem.Mol, n: int) -> np.ndarray:
+    """Number of SSSR rings of each size 3..8 that contain the atom."""
+    out = np.zeros((n, len(RING_SIZES)), dtype=np.float32)
+    for ring in mol.GetRingInfo().AtomRings():
+        if 3 <= len(ring) <= 8:
+            out[list(ring), len(ring) - 3] += 1.0
+    return out
+
+
+def _hybridization(atoms: list[Chem.Atom], n: int) -> np.ndarray:
+    out = np.zeros((n, 3), dtype=np.float32)
+    for i, atom in enumerate(atoms):
+        column = _HYBRIDIZATION_INDEX.get(atom.GetHybridization())
+        if column is not None:
+            out[i, column] = 1.0
+    return out
+
+
+def _donor_acceptor(mol: Chem.Mol, n: int) -> np.ndarray:
+    """H-bond donor / acceptor flags from RDKit's ``BaseFeatures.fdef`` families."""
+    out = np.zeros((n, 2), dtype=np.float32)
+    factory = _feature_factory()
+    for column, family in enumerate(("Donor", "Acceptor")):
+        for feature in factory.GetFeaturesForMol(mol, includeOnly=family):
+            out[list(feature.GetAtomIds()), column] = 1.0
+    return out

@@ -1,0 +1,132 @@
+"""Model cards: a checkpoint's README.md written from its config.json (and sibling runs)."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from molattr.checkpoint import CONFIG
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+def _split_summary(config: dict) -> dict:
+    test = config["metrics"].get("test", {})
+    return {
+        "kind": config["split"]["kind"], "sizes": config["split"]["sizes"], "best_epoch": config["training"]["best_epoch"],
+        "test": test, "valid": config["metrics"].get("valid", {}),
+    }
+
+
+def record_other_runs(folder: Path, runs: list[Path]) -> dict:
+    """Store each run's split and test metrics in ``folder``'s config under ``metrics_by_split``.
+
+    A run is another checkpoint trained with the same settings on another split (e.g. scaffold).
+    """
+    config = json.loads((folder / CONFIG).read_text())
+    by_split = {config["split"]["kind"]: _split_summary(config)}
+    for run in runs:
+        other = json.loads((run / CONFIG).read_text())
+        by_split[other["split"]["kind"]] = {**_split_summary(other), "checkpoint": run.name}
+    config["metrics_by_split"] = by_split
+    (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    return config
+
+
+def render_card(config: dict) -> str:
+    """Markdown model card."""
+    tasks = config["tasks"]
+    classification = config["task_type"] == "classification"
+    metric, mean_key = ("ROC-AUC", "mean_roc_auc") if classification else ("RMSE", "mean_rmse")
+    per_task_key = "roc_auc" if classification else "rmse"
+    by_split = config.get("metrics_by_split") or {config["split"]["kind"]: _split_summary(config)}
+    spec = config["featurization"]
+    arch = config["architecture"]
+    data = config["data"]
+    train = config["training"]
+    lines = [
+        f"# {config['name']}: {config['model_family']} weave network, {config['task_type']}",
+        "",
+        f"A weave graph-convolution network (Kearnes et al. 2016) with {arch['n_layers']} weave module(s) over atom "
+        f"pairs up to graph distance {spec['max_distance'] or 'unlimited'}, trained with molattr on "
+        f"`{data['file']}` ({len(tasks)} task{'s' if len(tasks) > 1 else ''}).",
+        "",
+        *([config["description"], ""] if config.get("description") else []),
+        "```python",
+        "import molattr",
+        f"model = molattr.load_model({config['name']!r})",
+        "molattr.predict(model, [\"CC(=O)Oc1ccccc1C(=O)O\"])",
+        "```",
+        "",
+        f"Command line: `molattr predict --model {config['name']} molecules.smi`.",
+        "",
+        "## Measured test metrics",
+        "",
+        f"Each split is a separate training run with the same settings and seed {config['split']['seed']}; "
+        f"the shipped weights are the `{config['split']['kind']}` run. Fractions train/valid/test "
+        f"{'/'.join(str(f) for f in config['split']['fractions'])}; early stopping on validation {metric}.",
+        "",
+        "| split | train/valid/test molecules | best epoch | valid mean " + metric + " | test mean " + metric
+        + (" | test R² |" if not classification else " |"),
+        "|---|---|---|---|---|" + ("---|" if not classification else ""),
+    ]
+    for kind, summary in by_split.items():
+        sizes = summary["sizes"]
+        row = (f"| {kind} | {sizes['train']}/{sizes['valid']}/{sizes['test']} | {summary['best_epoch']} | "
+               f"{_fmt(summary['valid'].get(mean_key))} | **{_fmt(summary['test'].get(mean_key))}** |")
+        if not classification:
+            row += f" {_fmt(summary['test'].get('mean_r2'))} |"
+        lines.append(row)
+    lines += ["", f"Per-task test {metric}:", "", "| task | " + " | ".join(by_split) + " |",
+              "|---|" + "---|" * len(by_split)]
+    for task in tasks:
+        lines.append(f"| {task} | " + " | ".join(_fmt(s["test"].get(per_task_key, {}).get(task)) for s in by_split.values()) + " |")
+    skipped = ", ".join(f"{n} {reason}" for reason, n in data["skipped"].items()) or "none"
+    lines += [
+        "",
+        "## Data",
+        "",
+        f"- File: `{data['file']}` (sha256 `{data['sha256'][:16]}…`), {data['rows']} rows, {data['used']} used; "
+        f"skipped: {skipped}.",
+        "- Salts and mixtures: the largest organic fragment is kept (RDKit `LargestFragmentChooser`).",
+        "- Missing labels are masked in the loss.",
+        "",
+        "## Featurization",
+        "",
+        f"- Preset `{spec['preset']}`: {len(spec['atom_columns'])} atom / {len(spec['pair_columns'])} pair features; "
+        f"pairs up to distance {spec['max_distance'] or 'unlimited'}; spec hash `{config['featurization_hash']}` "
+        "(checked on load).",
+        "",
+        "## Architecture and training",
+        "",
+        f"- {arch['n_layers']} weave modules, width {arch['hidden']}; per-atom dense {arch['readout']} + batch norm; "
+        f"{arch['gather']} gather; MLP {arch['mlp_hidden']} with dropout {arch['dropout']}; {arch['n_tasks']} outputs "
+        f"({'logits' if classification else 'values in label units'}).",
+        f"- Adam, learning rate {train['learning_rate']}, weight decay {train['weight_decay']}, batch {train['batch_size']}, "
+        f"up to {train['epochs']} epochs, patience {train['patience']}; stopped after {train['epochs_run']} epochs "
+        f"({train['seconds']} s, torch {train['torch']}, CPU).",
+    ]
+    if classification and train.get("balance_classes"):
+        lines.append("- Positive examples are up-weighted per task (negatives/positives), so probabilities rank "
+                     "well but are not calibrated: read them as scores, not frequencies.")
+    lines += [
+        "",
+        "## Intended use and limits",
+        "",
+        "- Research use: ranking and explaining molecules with molattr's attribution tools. Not for safety or "
+        "regulatory decisions.",
+        f"- Applicability: molecules like those in `{data['file']}`; predictions far from that chemistry are unreliable.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_card(folder: str | Path, runs: list[Path] | None = None) -> Path:
+    """Record other split runs (if any) and write ``folder/README.md``."""
+    folder = Path(folder)
+    config = record_other_runs(folder, runs or [])
+    target = folder / "README.md"
+    target.write_text(render_card(config))
+    return target

@@ -1,0 +1,50 @@
+"""Let any PyTorch Geometric model that reads node and edge features stand in for a weave net."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class PyGModelWrapper(nn.Module):
+    """Give a PyG model molattr's calling convention.
+
+    molattr graphs store each atom pair once (``i < j``); message-passing layers such as
+    ``GINEConv`` expect both directions, so by default the wrapper appends the reversed edges
+    (same features) before calling the model. Gradients reach ``x`` and ``edge_attr`` through
+    the concatenation.
+
+    Args:
+        model: a module called as ``model(x, edge_index, edge_attr, batch)`` returning
+            ``[n_graphs, n_tasks]`` (or ``[n_graphs]`` for one task).
+        n_tasks: number of outputs.
+        symmetrize: add reversed edges (``True``) or pass pairs as they are.
+
+    Shapes:
+        same as :class:`molattr.nn.WeaveModel`: ``-> [n_graphs, n_tasks]``.
+    """
+
+    def __init__(self, model: nn.Module, n_tasks: int = 1, symmetrize: bool = True) -> None:
+        super().__init__()
+        self.model = model
+        self.n_tasks = n_tasks
+        self.symmetrize = symmetrize
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_attr: Tensor,
+        batch: Tensor | None = None,
+        num_graphs: int | None = None,
+    ) -> Tensor:
+        if batch is None:
+            batch = x.new_zeros(x.shape[0], dtype=torch.long)
+        if self.symmetrize:
+            edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+            edge_attr = torch.cat([edge_attr, edge_attr], dim=0)
+        out = self.model(x, edge_index, edge_attr, batch)
+        if out.dim() == 1:
+            out = out.unsqueeze(1)
+        if out.shape[1] != self.n_tasks:
+            raise ValueError(f"wrapped model returned {out.shape[1]} outputs per graph (expected n_tasks={self.n_tasks})")
+        return out

@@ -1,0 +1,71 @@
+"""Predictions for tables of molecules: one output row per input row, with a status."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch_geometric.data import Data
+
+from molattr.checkpoint import Checkpoint
+from molattr.data.featurize_rows import featurize_rows
+from molattr.errors import FeaturizationMismatchError
+from molattr.scoring import raw_scores
+
+
+def check_spec(checkpoint: Checkpoint, spec_hashes: Sequence[str]) -> None:
+    """Refuse graphs featurized with another spec than the model's.
+
+    Raises:
+        FeaturizationMismatchError: naming both hashes.
+    """
+    wrong = {h for h in spec_hashes if h != checkpoint.spec.hash}
+    if wrong:
+        raise FeaturizationMismatchError(
+            f"graphs featurized with spec {sorted(wrong)} but model {checkpoint.name!r} needs "
+            f"{checkpoint.spec.name} ({checkpoint.spec.hash})"
+        )
+
+
+def output_values(checkpoint: Checkpoint, raw: np.ndarray) -> np.ndarray:
+    """Probabilities (sigmoid of logits) for classification, values for regression."""
+    if checkpoint.task_type == "classification":
+        return torch.sigmoid(torch.from_numpy(raw)).numpy()
+    return raw
+
+
+def predict_graphs(checkpoint: Checkpoint, graphs: Sequence[Data], batch_size: int = 256) -> np.ndarray:
+    """Probabilities or values for featurized graphs, after checking their featurization.
+
+    Shapes: returns ``[len(graphs), n_tasks]``.
+    """
+    check_spec(checkpoint, [g.spec_hash for g in graphs])
+    device = next(checkpoint.model.parameters()).device
+    return output_values(checkpoint, raw_scores(checkpoint.model, graphs, batch_size, device))
+
+
+def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int = 256, progress: bool = False) -> pd.DataFrame:
+    """Predict every row of a table with a ``smiles`` column (``id``/``line`` kept if present).
+
+    Returns the table's ``line``/``id``/``smiles`` columns, then ``status`` (``ok``,
+    ``ok_salt_stripped`` or an error reason), ``error`` (message or empty) and one column per task
+    (probability or value; NaN on error rows). Row order and count equal the input's.
+    """
+    rows = featurize_rows(table["smiles"].tolist(), checkpoint.spec, progress=progress)
+    ok = rows.ok_indices
+    values = np.full((len(table), len(checkpoint.tasks)), np.nan, dtype=np.float32)
+    if ok:
+        values[ok] = predict_graphs(checkpoint, [rows.graphs[k] for k in ok], batch_size)
+    keep = [c for c in ("line", "id", "smiles") if c in table.columns]
+    out = table[keep].reset_index(drop=True).copy()
+    out["status"] = rows.status
+    out["error"] = [e or "" for e in rows.errors]
+    return pd.concat([out, pd.DataFrame(values, columns=checkpoint.tasks)], axis=1)
+
+
+def predict(checkpoint: Checkpoint, smiles: Sequence[str], ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Predict a list of SMILES; see :func:`predict_table` for the columns."""
+    table = pd.DataFrame({"id": list(ids) if ids is not None else [str(k) for k in range(len(smiles))],
+                          "smiles": list(smiles)})
+    return predict_table(checkpoint, table)

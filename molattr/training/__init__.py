@@ -1,0 +1,1 @@
+"""Training weave networks on labelled molecules."""

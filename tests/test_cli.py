@@ -1,0 +1,132 @@
+"""The molattr command line, run in-process with click's CliRunner."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from rdkit import Chem, RDConfig
+
+from molattr.cli import main
+from molattr.resources import models_dir
+
+
+def _nci_smiles(n: int) -> list[str]:
+    lines = Path(os.path.join(RDConfig.RDDataDir, "NCI", "first_5K.smi")).read_text().splitlines()
+    out = []
+    for line in lines:
+        smiles = line.split()[0]
+        if Chem.MolFromSmiles(smiles) is not None:
+            out.append(smiles)
+        if len(out) == n:
+            return out
+    return out
+
+
+@pytest.fixture(scope="module")
+def labelled_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 NCI molecules labelled 'has a nitrogen', two bad rows, gzipped."""
+    rows = [(s, int("N" in s.upper().replace("NA", ""))) for s in _nci_smiles(120)]
+    rows += [("C1CC", 1), ("", 0)]
+    path = tmp_path_factory.mktemp("data") / "nitrogen.csv.gz"
+    frame = pd.DataFrame(rows, columns=["smiles", "has_N"])
+    with gzip.open(path, "wt") as handle:
+        frame.to_csv(handle, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(labelled_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ckpt") / "tiny"
+    result = CliRunner().invoke(main, ["train", str(labelled_csv), "-o", str(out), "--layers", "1", "--epochs", "3",
+                                       "--batch-size", "32", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "skipped: {'unparsable': 1, 'empty': 1}" in result.output
+    return out
+
+
+def test_train_writes_checkpoint_and_reports_skipped_rows(trained: Path) -> None:
+    config = json.loads((trained / "config.json").read_text())
+    assert config["model_family"] == "W1N2"
+    assert config["data"]["rows"] == 122 and config["data"]["used"] == 120
+    assert config["data"]["skipped"] == {"unparsable": 1, "empty": 1}
+    assert any("line 122" in line for line in config["data"]["skipped_examples"])  # header is line 1
+    assert set(config["metrics"]) == {"train", "valid", "test"}
+
+
+def test_predict_keeps_every_row_with_status(trained: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.smi"
+    source.write_text("CCO ethanol\n\nC1CC broken\nCC(=O)[O-].[Na+] sodium_acetate\n[U] uranium\n")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(main, ["predict", str(source), "-m", str(trained), "-o", str(out), "--no-show"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table["line"].tolist() == [1, 2, 3, 4, 5]
+    assert table["status"].tolist() == ["ok", "empty", "unparsable", "ok_salt_stripped", "ok"]
+    assert table.loc[2, "error"].startswith("unparsable: 'C1CC'")
+    assert table.loc[1, "has_N"] == "" and 0.0 <= float(table.loc[0, "has_N"]) <= 1.0
+    assert f"{source}, line 3: unparsable" in result.output
+
+
+def test_predict_parquet_and_csv_columns(trained: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"compound": ["a", "b"], "smi": ["c1ccccc1", "CCN"]}).to_csv(source, index=False)
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(main, ["predict", str(source), "-m", str(trained), "-o", str(out),
+                                       "--smiles-column", "smi", "--id-column", "compound"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out)
+    assert table["id"].tolist() == ["a", "b"] and (table["status"] == "ok").all()
+
+
+def test_missing_column_is_a_clear_error(trained: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("smi\nCCO\n")
+    result = CliRunner().invoke(main, ["predict", str(source), "-m", str(trained)])
+    assert result.exit_code == 1
+    assert f"{source}: no column 'smiles' (columns: smi)" in result.output
+
+
+def test_missing_file_and_missing_model(trained: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["predict", str(tmp_path / "nope.smi"), "-m", str(trained)])
+    assert result.exit_code == 1 and "nope.smi: no such file" in result.output
+    result = CliRunner().invoke(main, ["predict", "-m", "no-such-model"])
+    assert result.exit_code == 1 and "no-such-model: no such checkpoint" in result.output
+
+
+def test_evaluate_matches_training_data(trained: Path, labelled_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "metrics.json"
+    result = CliRunner().invoke(main, ["evaluate", str(labelled_csv), "-m", str(trained), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "120 of 122 rows scored" in result.output
+    assert 0.0 <= json.loads(out.read_text())["mean_roc_auc"] <= 1.0
+
+
+def test_card_and_train_usage_errors(trained: Path) -> None:
+    result = CliRunner().invoke(main, ["card", str(trained)])
+    assert result.exit_code == 0, result.output
+    card = (trained / "README.md").read_text()
+    assert "W1N2" in card and "has_N" in card
+    result = CliRunner().invoke(main, ["train", "-o", "x"])
+    assert result.exit_code == 2 and "give either DATA or --dataset" in result.output
+
+
+SHIPPED = models_dir() / "w2n2-tox21"
+
+
+@pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="shipped model not built yet")
+def test_main_job_predicts_example_drugs(tmp_path: Path) -> None:
+    """The README's main job: shipped W2N2 Tox21 model on the example drugs."""
+    out = tmp_path / "predictions.csv"
+    result = CliRunner().invoke(main, ["predict", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert len(table) == 38 and table["status"].isin(["ok", "ok_salt_stripped"]).all()
+    assert "predicted probability per task" in result.output
+    tcdd = table.set_index("id").loc["TCDD (dioxin)"]
+    aspirin = table.set_index("id").loc["aspirin"]
+    assert tcdd["NR-AhR"] > aspirin["NR-AhR"]  # dioxin is the archetypal AhR agonist
