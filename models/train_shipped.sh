@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 TOX21="Tox21 (12 nuclear-receptor and stress-response assays); outputs are logits, molattr reports sigmoid probabilities."
 ESOL="Delaney/ESOL: the task 'logp' holds measured log10 aqueous solubility in mol/L (the MoleculeNet copy names the column logp); outputs are in those units."
-build() {  # name layers dataset description
+build() {  # name layers dataset description [extra train options]
   local name=$1 layers=$2 dataset=$3 description=$4
-  molattr train --dataset "$dataset" --layers "$layers" --split random --out "models/$name" --description "$description"
-  molattr train --dataset "$dataset" --layers "$layers" --split scaffold --out "$RUNS/$name-scaffold" --description "$description"
+  shift 4
+  molattr train --dataset "$dataset" --layers "$layers" --split random --out "models/$name" --description "$description" "$@"
+  molattr train --dataset "$dataset" --layers "$layers" --split scaffold --out "$RUNS/$name-scaffold" --description "$description" "$@"
   molattr card "models/$name" --run "$RUNS/$name-scaffold"
 }
 names=("$@")
@@ -20,7 +21,8 @@ for name in "${names[@]}"; do
   case $name in
     w2n2-tox21) build w2n2-tox21 2 tox21 "$TOX21" ;;
     w1n2-tox21) build w1n2-tox21 1 tox21 "$TOX21" ;;
-    w2n2-delaney) build w2n2-delaney 2 delaney "$ESOL" ;;
+    # 1128 molecules: ~18 batches an epoch, so it gets more epochs and patience
+    w2n2-delaney) build w2n2-delaney 2 delaney "$ESOL" --epochs 300 --patience 50 ;;
     *) echo "unknown model $name" >&2; exit 2 ;;
   esac
 done

@@ -32,3 +32,12 @@ class CheckpointError(MolattrError, ValueError):
 
 class FeaturizationMismatchError(MolattrError, ValueError):
     """Graphs were featurized with a spec other than the one a model was trained on."""
+
+
+class AttributionInputError(MolattrError, ValueError):
+    """An attribution request that cannot be honoured: a target out of range, a baseline of the
+    wrong shape or featurization, a model whose output does not depend on its inputs."""
+
+
+class NonFiniteOutputError(MolattrError, FloatingPointError):
+    """The model returned NaN or infinite scores somewhere on the integration path."""

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from rdkit import Chem, RDConfig
 
 from molattr.cli import main
-from molattr.resources import models_dir
 
 
 def _nci_smiles(n: int) -> list[str]:
@@ -115,10 +114,6 @@ def test_card_and_train_usage_errors(trained: Path) -> None:
     assert result.exit_code == 2 and "give either DATA or --dataset" in result.output
 
 
-SHIPPED = models_dir() / "w2n2-tox21"
-
-
-@pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="shipped model not built yet")
 def test_main_job_predicts_example_drugs(tmp_path: Path) -> None:
     """The README's main job: shipped W2N2 Tox21 model on the example drugs."""
     out = tmp_path / "predictions.csv"

@@ -366,6 +366,20 @@ def test_pairs_match_rdkit_distance_matrix(max_distance):
                 assert attr[k, cols[name]] == want, (smiles, i, j, name)
 
 
+@pytest.mark.parametrize("max_distance", [1, 2, 3, 8])
+def test_sparse_pair_search_matches_dense(max_distance):
+    """Molecules above DENSE_MAX_ATOMS use the breadth-first search; it finds the same pairs."""
+    from molattr.featurize.pairs import BondArrays, kept_pairs, pairs_within
+
+    for smiles in nci_smiles()[::5] + ("N" + "C(C)C(=O)N" * 20 + "CC(=O)O",):
+        mol = parse_smiles(smiles, "all").mol
+        bonds = BondArrays.of(mol)
+        sparse_index, sparse_distance = pairs_within(bonds, max_distance)
+        dense_index, dense_distance = kept_pairs(mol, bonds, max_distance)
+        np.testing.assert_array_equal(sparse_index, dense_index, err_msg=smiles)
+        np.testing.assert_array_equal(sparse_distance, dense_distance, err_msg=smiles)
+
+
 # --------------------------------------------------------------------------- renumbering invariance
 
 RENUMBER_MOLECULES = [

@@ -83,7 +83,6 @@ def test_gzipped_smi_reads_like_plain(tmp_path):
     assert zipped["id"][named].tolist() == plain["id"][named].tolist()
 
 
-@pytest.mark.xfail(strict=True, reason="default id uses Path.stem, so x.smi.gz gives 'x.smi:<line>' not 'x:<line>'")
 def test_gzipped_default_ids_match_plain(tmp_path):
     plain = read_molecules(write(tmp_path / "mols.smi", "CCO\n"))
     zipped = read_molecules(write(tmp_path / "mols.smi.gz", gzip.compress(b"CCO\n")))
@@ -151,14 +150,16 @@ def test_csv_missing_column(tmp_path, kwargs, missing):
         assert column in message
 
 
-@pytest.mark.xfail(strict=True, reason="a CSV column named 'id' or 'line' collides with the inserted columns "
-                                       "and raises pandas' ValueError('cannot insert id, already exists')")
 @pytest.mark.parametrize("column", ["id", "line"])
 def test_csv_with_id_or_line_column_is_readable(tmp_path, column):
     path = write(tmp_path / "c.csv", f"{column},smiles\nm1,CCO\nm2,CCN\n")
     table = read_molecules(path)
     assert table["smiles"].tolist() == ["CCO", "CCN"]
     assert table["line"].tolist() == [2, 3]
+    if column == "id":  # a column named id is the id
+        assert table["id"].tolist() == ["m1", "m2"]
+    else:  # the file's own "line" column is kept under another name
+        assert table["line_input"].tolist() == ["m1", "m2"] and table["id"].tolist() == ["c:2", "c:3"]
 
 
 def test_non_utf8_bytes(tmp_path):
@@ -183,8 +184,6 @@ def test_non_utf8_bytes_in_csv(tmp_path):
     assert table["smiles"][2] == "CCN"
 
 
-@pytest.mark.xfail(strict=True, reason="str.splitlines() also splits on \\f, \\v, \\x1c-\\x1e, \\x85, \\u2028, "
-                                       "\\u2029, adding rows and shifting line numbers")
 @pytest.mark.parametrize("separator", ["\f", "\v", "\x85", "\u2028"])
 def test_unusual_line_separators_inside_a_line(tmp_path, separator):
     table = read_molecules(write(tmp_path / "odd.smi", f"CCO name{separator}part\nCCN second\n"))

@@ -55,8 +55,10 @@ def read_molecules(
 ) -> pd.DataFrame:
     """Read a molecule file into a table with columns ``line``, ``id``, ``smiles`` (+ others).
 
-    ``id`` is the name column of a ``.smi`` file, ``id_column`` of a CSV, or ``<stem>:<line>``
-    when there is none. For CSV/TSV every other column is kept as text.
+    ``id`` is the name column of a ``.smi`` file, ``id_column`` of a CSV (default: a column
+    named ``id`` if there is one), or ``<stem>:<line>`` when there is none. For CSV/TSV every
+    other column is kept as text; one named ``line`` (or ``smiles`` when the SMILES are read
+    from another column) becomes ``line_input`` (``smiles_input``).
 
     Raises:
         InputFileError: missing or unreadable file, unknown suffix, missing column.
@@ -69,8 +71,23 @@ def read_molecules(
     return _csv_table(path, text, kind, smiles_column, id_column)
 
 
+def _stem(path: Path) -> str:
+    """File name without ``.gz`` and the format suffix: ``mols.smi.gz`` -> ``mols``."""
+    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    return Path(name).stem
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split on ``\n`` (``\r\n`` too) only: form feeds, ``\x85`` or U+2028 inside a
+    line stay in it, so line numbers match what editors and ``wc -l`` count."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def _smi_table(path: Path, text: str) -> pd.DataFrame:
-    lines = text.splitlines()
+    lines = _lines(text)
     first = lines[0].split() if lines else []
     header = bool(first) and first[0].lower() == "smiles"
     records = []
@@ -79,7 +96,7 @@ def _smi_table(path: Path, text: str) -> pd.DataFrame:
             continue
         parts = line.split(maxsplit=1)
         smiles = parts[0] if parts else ""
-        name = parts[1].strip() if len(parts) > 1 else f"{path.stem}:{number}"
+        name = parts[1].strip() if len(parts) > 1 else f"{_stem(path)}:{number}"
         records.append((number, name, smiles))
     return pd.DataFrame.from_records(records, columns=["line", "id", "smiles"])
 
@@ -97,9 +114,12 @@ def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: 
             raise InputFileError(
                 f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})"
             )
+    if id_column is None and "id" in frame.columns and smiles_column != "id":
+        id_column = "id"  # a column named id is the id
     line = pd.RangeIndex(2, len(frame) + 2)
-    ids = frame[id_column] if id_column else [f"{path.stem}:{n}" for n in line]
+    ids = frame[id_column] if id_column else [f"{_stem(path)}:{n}" for n in line]
     out = frame.drop(columns=[c for c in (smiles_column, id_column) if c], errors="ignore")
+    out = out.rename(columns={c: f"{c}_input" for c in ("line", "id", "smiles") if c in out.columns})
     out.insert(0, "smiles", frame[smiles_column].fillna(""))
     out.insert(0, "id", list(ids))
     out.insert(0, "line", list(line))

@@ -8,7 +8,7 @@ from torch_geometric.data import Data
 from molattr.chem import ParsedMolecule, parse_smiles, prepare_mol
 from molattr.errors import InvalidMoleculeError
 from molattr.featurize.atoms import atom_features
-from molattr.featurize.pairs import BondArrays, pair_features, pairs_within
+from molattr.featurize.pairs import BondArrays, kept_pairs, pair_features
 from molattr.featurize.spec import FeatureSpec
 
 MoleculeLike = str | Chem.Mol
@@ -40,7 +40,7 @@ def featurize_parsed(parsed: ParsedMolecule, spec: FeatureSpec) -> Data:
     try:
         x = atom_features(mol, spec)
         bonds = BondArrays.of(mol)
-        pair_index, distance = pairs_within(bonds, spec.max_distance)
+        pair_index, distance = kept_pairs(mol, bonds, spec.max_distance)
         edge_attr = pair_features(mol, bonds, pair_index, distance, spec)
     except Exception as exc:  # RDKit perception errors on exotic input
         raise InvalidMoleculeError(parsed.smiles, "featurization_failed", str(exc)) from exc

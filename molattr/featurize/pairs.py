@@ -40,12 +40,36 @@ class BondArrays:
         return np.minimum(self.begin, self.end) * self.n_atoms + np.maximum(self.begin, self.end)
 
 
-def pairs_within(bonds: BondArrays, max_distance: int | None) -> tuple[np.ndarray, np.ndarray]:
+#: Up to this many atoms, pairs are read off RDKit's dense distance matrix (at most 2 MiB).
+DENSE_MAX_ATOMS = 512
+
+
+def kept_pairs(mol: Chem.Mol, bonds: BondArrays, max_distance: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Unordered atom pairs ``i < j`` at graph distance ``1..max_distance`` (all if ``None``).
 
+    All pairs, and any pairs of molecules up to ``DENSE_MAX_ATOMS`` atoms, come from RDKit's
+    distance matrix (C++, fastest); larger molecules with a finite distance use
+    :func:`pairs_within`, whose memory grows with the kept pairs only, not with ``n_atoms**2``.
+    Atoms in different fragments are never paired. Pairs are sorted by ``(i, j)``.
+
+    Shapes: returns ``pair_index [2, n_pairs]`` int64 and ``distance [n_pairs]`` int64.
+    """
+    n = mol.GetNumAtoms()
+    if max_distance is not None and n > DENSE_MAX_ATOMS:
+        return pairs_within(bonds, max_distance)
+    matrix = Chem.GetDistanceMatrix(mol)
+    i, j = np.triu_indices(n, 1)
+    d = matrix[i, j]
+    keep = d < (n if max_distance is None else max_distance + 0.5)  # RDKit puts 1e8 between fragments
+    return np.stack([i[keep], j[keep]]).astype(np.int64), d[keep].astype(np.int64)
+
+
+def pairs_within(bonds: BondArrays, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unordered atom pairs ``i < j`` at graph distance ``1..max_distance``, sorted by ``(i, j)``.
+
     A frontier of (source, atom) pairs is expanded one bond at a time with NumPy; memory grows
-    with the number of pairs within ``max_distance``, never with ``n_atoms**2`` unless all pairs
-    are asked for. Atoms in different fragments are never paired. Pairs are sorted by ``(i, j)``.
+    with the number of pairs within ``max_distance``, never with ``n_atoms**2``. Atoms in
+    different fragments are never paired.
 
     Shapes: returns ``pair_index [2, n_pairs]`` int64 and ``distance [n_pairs]`` int64.
     """
@@ -59,8 +83,7 @@ def pairs_within(bonds: BondArrays, max_distance: int | None) -> tuple[np.ndarra
     frontier_s, frontier_v = start, start
     reached = start * n + start
     keys_by_distance: list[np.ndarray] = []
-    limit = n if max_distance is None else max_distance
-    for _ in range(limit):
+    for _ in range(max_distance):
         degree = indptr[frontier_v + 1] - indptr[frontier_v]
         s = np.repeat(frontier_s, degree)
         offsets = np.arange(len(s)) - np.repeat(np.cumsum(degree) - degree, degree)
