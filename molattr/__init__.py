@@ -5,15 +5,19 @@ Quick use::
     import molattr
     model = molattr.load_model("w2n2-tox21")
     table = molattr.predict(model, ["CC(=O)Oc1ccccc1C(=O)O"])
+    attribution = molattr.IntegratedGradients(model).attribute("CC(=O)Oc1ccccc1C(=O)O", target="NR-AhR")
 """
+from molattr.attribution import Attribution, IntegratedGradients, Method, ReferenceBaselines
 from molattr.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from molattr.chem import parse_smiles, to_mol
 from molattr.errors import (
     CheckpointError,
     FeaturizationMismatchError,
     InputFileError,
+    AttributionInputError,
     InvalidMoleculeError,
     MolattrError,
+    NonFiniteOutputError,
 )
 from molattr.featurize import FeatureSpec, featurize
 from molattr.predict import predict, predict_graphs, predict_table
@@ -23,6 +27,7 @@ __version__ = "0.1.0"
 load_model = load_checkpoint
 
 __all__ = [
+    "Attribution", "AttributionInputError", "IntegratedGradients", "Method", "NonFiniteOutputError", "ReferenceBaselines",
     "Checkpoint", "CheckpointError", "FeatureSpec", "FeaturizationMismatchError", "InputFileError",
     "InvalidMoleculeError", "MolattrError", "featurize", "load_checkpoint", "load_model", "parse_smiles",
     "predict", "predict_graphs", "predict_table", "save_checkpoint", "to_mol",

@@ -23,19 +23,24 @@ class GaussianHistogramGather(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        means, stds = zip(*GAUSSIAN_BINS)
-        self.register_buffer("means", torch.tensor(means), persistent=False)
-        self.register_buffer("inv_stds", 1.0 / torch.tensor(stds), persistent=False)
+        means, stds = (torch.tensor(v, dtype=torch.float64) for v in zip(*GAUSSIAN_BINS))
+        precision = 1.0 / stds**2
+        # -z²/2 = a·x² + b·x + c per bin: one small matmul instead of broadcasting over [bins, atoms, F]
+        quadratic = torch.stack([-0.5 * precision, precision * means, -0.5 * precision * means**2], dim=1)
+        self.register_buffer("quadratic", quadratic.float(), persistent=False)  # [bins, 3]
 
     @property
     def n_bins(self) -> int:
         return len(GAUSSIAN_BINS)
 
     def forward(self, x: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
-        z = (x.unsqueeze(-1) - self.means.to(x.dtype)) * self.inv_stds.to(x.dtype)
-        membership = torch.softmax(-0.5 * z * z, dim=-1)
-        flat = membership.reshape(x.shape[0], -1)
-        return flat.new_zeros(num_graphs, flat.shape[1]).index_add(0, batch, flat)
+        # Bins on the leading dimension: softmax over a short leading axis vectorizes over the
+        # (atoms x features) block, several times faster on CPU than over a trailing axis of 11.
+        powers = torch.stack([x * x, x, torch.ones_like(x)]).reshape(3, -1)  # [3, n_atoms * F]
+        logits = (self.quadratic.to(x.dtype) @ powers).reshape(-1, *x.shape)  # [bins, n_atoms, F]
+        membership = torch.softmax(logits, dim=0)
+        summed = membership.new_zeros(membership.shape[0], num_graphs, x.shape[1]).index_add(1, batch, membership)
+        return summed.permute(1, 2, 0).reshape(num_graphs, -1)  # feature-major: column f * n_bins + k
 
 
 class SumGather(nn.Module):

@@ -1,0 +1,377 @@
+"""Integrated-gradients speed, memory and evaluations per accuracy: molattr against other routes.
+
+Everything runs in one process (memory: one child process per chunk size) on the same model
+(``w2n2-tox21``), target task (``--target``, default 2 = NR-AhR, raw logit), zero baseline,
+CPU and ``--threads`` torch threads, over the first ``--molecules`` molecules of RDKit's
+``NCI/first_5K.smi`` that featurize AND have at least one atom pair: Captum cannot attribute an
+empty pair tensor, so molecules without pairs (a lone heavy atom) are left out of every route.
+
+1. Throughput, 50-step Gauss–Legendre, float32, molecules/s (best of ``--repeats``, each route
+   warmed up on a few molecules first):
+
+   * molattr ``IntegratedGradients.attribute`` over all molecules at once, for each ``--chunks``
+     value of ``max_atoms_per_pass``; the fastest is "molattr" in the comparisons;
+   * Captum's ``IntegratedGradients``, one molecule at a time, its 50 steps in one batch;
+   * PyG ``Explainer`` + ``CaptumExplainer`` (node features only, one step per pass), timed on
+     the first ``--pyg-molecules`` molecules, its rate extrapolated to all;
+   * the floor: the same 50 copies of every molecule in ``Batch`` objects of at most the fastest
+     chunk's atoms, built before timing, then one forward + ``torch.autograd.grad`` w.r.t. atom
+     and pair features per batch (no IG bookkeeping, no end-point scores).
+
+   In passing, the largest relative difference between molattr's and Captum's atom
+   attributions on the first 20 molecules (``max |a - c| / max |c|`` per molecule).
+2. Peak memory per ``max_atoms_per_pass`` (``--memory-chunks``): molattr on the same molecules in
+   a fresh subprocess per size; its peak RSS (``ru_maxrss``) minus its RSS just before attributing.
+3. Gradient evaluations for a 1% median completeness gap, in float64 (so float32 rounding does not
+   blur the gap), on the first ``--gap-molecules`` molecules: the smallest n of Gauss–Legendre and
+   of Riemann middle (n = 8 ... 512) whose median relative gap is <= 1%, and the adaptive rule
+   (max_steps 512) over tolerances 0.2 ... 0.01; the headline is the mean evaluations per molecule
+   of the loosest tolerance whose median gap is <= 1%. Also the fraction of molecules whose own gap
+   is <= 1% (the adaptive rule bounds each molecule's gap, fixed rules do not).
+
+Run: ``python benchmarks/attribution_speed.py [--molecules 1000] [--threads 1] [--json results.json]``
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+from rdkit import RDConfig
+from torch import nn
+from torch_geometric.data import Batch, Data
+
+import molattr
+from molattr.attribution.integrated_gradients import IntegratedGradients
+from molattr.attribution.result import Attribution
+from molattr.checkpoint import Checkpoint
+from molattr.errors import InvalidMoleculeError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from routes import captum_attribute, pyg_captum_explainer  # noqa: E402
+
+MODEL = "w2n2-tox21"
+N_STEPS = 50
+METHOD = "gauss_legendre"
+WARMUP_MOLECULES = 3
+CHECK_MOLECULES = 20
+GAP = 0.01
+FIXED_STEPS = (8, 16, 32, 64, 128, 256, 512)
+TOLERANCES = (0.2, 0.1, 0.07, 0.05, 0.02, 0.01)  # loosest first
+ADAPTIVE_MAX_STEPS = 512
+
+T = TypeVar("T")
+
+
+# -- data and machine -----------------------------------------------------------------------
+
+def nci_graphs(spec: molattr.FeatureSpec, n: int) -> list[Data]:
+    """The first ``n`` molecules of ``NCI/first_5K.smi`` that featurize and have at least one pair."""
+    graphs = []
+    with open(os.path.join(RDConfig.RDDataDir, "NCI", "first_5K.smi")) as handle:
+        for line in handle:
+            if len(graphs) == n:
+                break
+            if not line.strip():
+                continue
+            try:
+                graph = molattr.featurize(line.split()[0], spec)
+            except InvalidMoleculeError:
+                continue
+            if graph.edge_index.shape[1] > 0:
+                graphs.append(graph)
+    return graphs
+
+
+def machine(threads: int) -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    return {"python": platform.python_version(), "torch": torch.__version__, "threads": threads, "cpu": cpu}
+
+
+def best_of(run: Callable[[], T], repeats: int) -> tuple[float, T]:
+    """Shortest wall time of ``repeats`` calls, and the last call's result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+# -- 1. throughput ----------------------------------------------------------------------------
+
+def molattr_run(checkpoint: Checkpoint, chunk: int, target: int) -> Callable[[Sequence[Data]], list[Attribution]]:
+    ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float32, max_atoms_per_pass=chunk)
+    return lambda graphs: ig.attribute(list(graphs), target=target, n_steps=N_STEPS, method=METHOD)
+
+
+def captum_run(model: nn.Module, target: int) -> Callable[[Sequence[Data]], list[torch.Tensor]]:
+    return lambda graphs: [captum_attribute(model, g, target, N_STEPS, METHOD)[0] for g in graphs]
+
+
+def pyg_run(model: nn.Module, target: int) -> Callable[[Sequence[Data]], None]:
+    explainer = pyg_captum_explainer(model, target, N_STEPS)
+
+    def run(graphs: Sequence[Data]) -> None:
+        for g in graphs:
+            explainer(g.x, g.edge_index, edge_attr=g.edge_attr)
+
+    return run
+
+
+def floor_batches(graphs: Sequence[Data], copies: int, budget: int) -> list[Batch]:
+    """Each graph ``copies`` times in a row, in batches of at most ``budget`` atoms, features requiring grad.
+
+    Split like molattr's passes: a copy that would overflow the budget starts a new batch.
+    """
+    batches: list[Batch] = []
+    current: list[Data] = []
+    atoms = 0
+    for graph in graphs:
+        bare = Data(x=graph.x, edge_index=graph.edge_index, edge_attr=graph.edge_attr)
+        for _ in range(copies):
+            if current and atoms + graph.num_nodes > budget:
+                batches.append(_grad_batch(current))
+                current, atoms = [], 0
+            current.append(bare)
+            atoms += graph.num_nodes
+    if current:
+        batches.append(_grad_batch(current))
+    return batches
+
+
+def _grad_batch(graphs: list[Data]) -> Batch:
+    batch = Batch.from_data_list(graphs)
+    batch.x.requires_grad_(True)
+    batch.edge_attr.requires_grad_(True)
+    return batch
+
+
+def floor_run(model: nn.Module, target: int) -> Callable[[Sequence[Batch]], None]:
+    def run(batches: Sequence[Batch]) -> None:
+        for b in batches:
+            score = model(b.x, b.edge_index, b.edge_attr, b.batch, b.num_graphs)[:, target]
+            torch.autograd.grad(score.sum(), (b.x, b.edge_attr))
+
+    return run
+
+
+def timed_route(name: str, run: Callable[[Sequence], T], warmup: Sequence, timed: Sequence, n_molecules: int,
+                repeats: int) -> tuple[dict, T]:
+    """Warm ``run`` up, time it on ``timed``; the rate is over the ``n_molecules`` molecules ``timed`` holds."""
+    run(warmup)
+    seconds, result = best_of(lambda: run(timed), repeats)
+    return {"route": name, "molecules": n_molecules, "seconds": seconds, "mol_per_s": n_molecules / seconds}, result
+
+
+def max_relative_difference(ours: Sequence[Attribution], captum: Sequence[torch.Tensor]) -> float:
+    """Largest ``max |a - c| / max |c|`` over molecules (atom attributions)."""
+    return max(float(np.abs(a.atom_attr - c.numpy()).max() / np.abs(c.numpy()).max()) for a, c in zip(ours, captum))
+
+
+def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data]) -> dict:
+    model, target, n = checkpoint.model, args.target, len(graphs)
+    warmup = graphs[:WARMUP_MOLECULES]
+    chunk_rows, ours = [], {}
+    for chunk in args.chunks:
+        row, ours[chunk] = timed_route(f"molattr, {chunk} atoms per pass", molattr_run(checkpoint, chunk, target),
+                                       warmup, graphs, n, args.repeats)
+        chunk_rows.append({"chunk": chunk, **row})
+    best = min(chunk_rows, key=lambda r: r["seconds"])
+    captum_row, captum_atoms = timed_route("Captum, per molecule", captum_run(model, target), warmup, graphs, n,
+                                           args.repeats)
+    pyg_graphs = graphs[: args.pyg_molecules]
+    pyg_row, _ = timed_route(f"PyG Explainer + CaptumExplainer (first {len(pyg_graphs)} molecules, rate extrapolated)",
+                             pyg_run(model, target), warmup, pyg_graphs, len(pyg_graphs), args.repeats)
+    floor_row, _ = timed_route(f"floor: forward + backward only, {best['chunk']}-atom batches built beforehand",
+                               floor_run(model, target), floor_batches(warmup, N_STEPS, best["chunk"]),
+                               floor_batches(graphs, N_STEPS, best["chunk"]), n, args.repeats)
+    return {
+        "chunks": chunk_rows, "best_chunk": best["chunk"], "routes": [captum_row, pyg_row, floor_row],
+        "molattr_over_floor_time": best["seconds"] / floor_row["seconds"],
+        "max_relative_difference_vs_captum": max_relative_difference(ours[best["chunk"]][:CHECK_MOLECULES],
+                                                                     captum_atoms[:CHECK_MOLECULES]),
+    }
+
+
+def print_throughput(r: dict, n: int) -> None:
+    best = next(row for row in r["chunks"] if row["chunk"] == r["best_chunk"])
+    print(f"## Throughput: {n} NCI molecules, {N_STEPS}-step Gauss–Legendre, float32\n")
+    print("| route | molecules timed | seconds | molecules/s | rate ÷ molattr's |")
+    print("|---|---:|---:|---:|---:|")
+    for row in r["chunks"] + r["routes"]:
+        print(f"| {row['route']} | {row['molecules']} | {row['seconds']:.2f} | {row['mol_per_s']:.1f} | "
+              f"{row['mol_per_s'] / best['mol_per_s']:.2f}× |")
+    print(f"\nmolattr ({r['best_chunk']} atoms per pass) time ÷ floor time: {r['molattr_over_floor_time']:.2f}")
+    print(f"max relative difference of atom attributions, molattr vs Captum, first {CHECK_MOLECULES} molecules: "
+          f"{r['max_relative_difference_vs_captum']:.1e}\n")
+
+
+# -- 2. peak memory ---------------------------------------------------------------------------
+
+def rss_kib() -> int:
+    """Current resident set size (``VmRSS``), KiB."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1])
+
+
+def memory_child(args: argparse.Namespace) -> None:
+    """Child process: attribute every molecule with one chunk size; print one JSON line."""
+    checkpoint = molattr.load_model(MODEL)
+    graphs = nci_graphs(checkpoint.spec, args.molecules)
+    ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float32, max_atoms_per_pass=args.memory_child)
+    ig.attribute(graphs[:1], target=args.target, n_steps=N_STEPS, method=METHOD)  # lazy library set-up, not counted
+    gc.collect()
+    before = rss_kib()
+    start = time.perf_counter()
+    ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"chunk": args.memory_child, "rss_before_mib": before / 1024, "peak_extra_mib": (peak - before) / 1024,
+                      "mol_per_s": len(graphs) / seconds}))
+
+
+def peak_memory(args: argparse.Namespace) -> list[dict]:
+    rows = []
+    for chunk in args.memory_chunks:
+        command = [sys.executable, __file__, "--memory-child", str(chunk), "--molecules", str(args.molecules),
+                   "--target", str(args.target), "--threads", str(args.threads)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def print_memory(rows: list[dict], n: int) -> None:
+    print(f"## Peak memory per chunk size: {n} molecules, one fresh process each\n")
+    print("| chunk size (atoms per pass) | peak extra MiB | molecules/s |")
+    print("|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['chunk']} | {row['peak_extra_mib']:.1f} | {row['mol_per_s']:.1f} |")
+    print()
+
+
+# -- 3. evaluations for a 1% median gap -------------------------------------------------------
+
+def gap_stats(attributions: Sequence[Attribution]) -> dict:
+    """Mean evaluations per molecule and the relative gaps' median, 90th percentile and fraction <= 1%."""
+    gaps = np.array([a.relative_gap for a in attributions])
+    defined = gaps[~np.isnan(gaps)]
+    return {"mean_evaluations": float(np.mean([a.evaluations for a in attributions])),
+            "median_gap": float(np.nanmedian(gaps)), "p90_gap": float(np.nanpercentile(gaps, 90)),
+            "within_gap": float(np.mean(defined <= GAP)), "undefined_gaps": int(np.isnan(gaps).sum())}
+
+
+def fixed_sweep(ig: IntegratedGradients, graphs: list[Data], target: int, method: str) -> dict:
+    """Increase n until the median gap is <= 1%; ``n_steps`` is None when 512 is not enough."""
+    sweep = []
+    for n in FIXED_STEPS:
+        sweep.append({"n_steps": n, **gap_stats(ig.attribute(graphs, target=target, n_steps=n, method=method))})
+        if sweep[-1]["median_gap"] <= GAP:
+            return {"method": method, "n_steps": n, "sweep": sweep}
+    return {"method": method, "n_steps": None, "sweep": sweep}
+
+
+def adaptive_sweep(ig: IntegratedGradients, graphs: list[Data], target: int) -> dict:
+    """Every tolerance; ``chosen`` is the loosest whose median gap is <= 1% (None if none is)."""
+    sweep = [{"tolerance": tol, **gap_stats(ig.attribute(graphs, target=target, method="adaptive", tolerance=tol,
+                                                         max_steps=ADAPTIVE_MAX_STEPS))}
+             for tol in TOLERANCES]
+    return {"chosen": next((row for row in sweep if row["median_gap"] <= GAP), None), "sweep": sweep}
+
+
+def evaluations_for_gap(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data], chunk: int) -> dict:
+    ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float64, max_atoms_per_pass=chunk)
+    gap_graphs = graphs[: args.gap_molecules]
+    fixed = {method: fixed_sweep(ig, gap_graphs, args.target, method) for method in ("gauss_legendre", "riemann_middle")}
+    adaptive = adaptive_sweep(ig, gap_graphs, args.target)
+    n_gl, chosen = fixed["gauss_legendre"]["n_steps"], adaptive["chosen"]
+    ratio = chosen["mean_evaluations"] / n_gl if chosen and n_gl else None
+    return {"molecules": len(gap_graphs), "fixed": fixed, "adaptive": adaptive, "adaptive_over_gauss_legendre": ratio}
+
+
+def print_evaluations(r: dict) -> None:
+    print(f"## Gradient evaluations for a {GAP:.0%} median completeness gap: {r['molecules']} molecules, float64\n")
+    print("| rule | n or tolerance | mean evaluations/molecule | median gap | 90th pct gap | molecules with gap ≤ 1% |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rows = [(name, str(row["n_steps"]), row) for name, f in r["fixed"].items() for row in f["sweep"]]
+    rows += [("adaptive", f"tol {row['tolerance']}", row) for row in r["adaptive"]["sweep"]]
+    for name, setting, row in rows:
+        print(f"| {name} | {setting} | {row['mean_evaluations']:.1f} | {row['median_gap']:.2%} | {row['p90_gap']:.2%} | "
+              f"{row['within_gap']:.0%} |")
+    undefined = max(row["undefined_gaps"] for _, _, row in rows)
+    if undefined:
+        print(f"\n{undefined} molecule(s) with |F(input) - F(baseline)| < 1e-6 have no relative gap and are left out.")
+    print()
+    for name, f in r["fixed"].items():
+        print(f"{name}: smallest n with median gap ≤ 1%: {f['n_steps'] or '> 512'}")
+    chosen, ratio = r["adaptive"]["chosen"], r["adaptive_over_gauss_legendre"]
+    if chosen is None:
+        print("adaptive: no tolerance reaches a median gap ≤ 1%")
+    else:
+        print(f"adaptive: loosest tolerance with median gap ≤ 1%: {chosen['tolerance']}, "
+              f"{chosen['mean_evaluations']:.1f} mean evaluations/molecule"
+              + (f" ({ratio:.2f}× Gauss–Legendre's n)" if ratio else ""))
+    # a fixed rule's last sweep row is its chosen n (or 512 when none reached the target)
+    print(f"molecules whose own gap ≤ 1%: adaptive tol {TOLERANCES[-1]} {r['adaptive']['sweep'][-1]['within_gap']:.0%}; "
+          + "; ".join(f"{name} n={f['sweep'][-1]['n_steps']} {f['sweep'][-1]['within_gap']:.0%}"
+                      for name, f in r["fixed"].items()))
+
+
+# -- main -------------------------------------------------------------------------------------
+
+def chunk_list(text: str) -> list[int]:
+    return [int(v) for v in text.split(",")]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--molecules", type=int, default=1000, help="NCI molecules for throughput and memory")
+    parser.add_argument("--target", type=int, default=2, help="task index (2 = NR-AhR)")
+    parser.add_argument("--chunks", type=chunk_list, default=[512, 1024, 4096], help="max_atoms_per_pass values timed")
+    parser.add_argument("--pyg-molecules", type=int, default=100, help="molecules timed for the PyG explainer")
+    parser.add_argument("--memory-chunks", type=chunk_list, default=[1024, 4096, 16384, 65536])
+    parser.add_argument("--gap-molecules", type=int, default=200, help="molecules of the evaluations-per-gap study")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    parser.add_argument("--repeats", type=int, default=1, help="timed runs per route (best kept)")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    if args.memory_child is not None:
+        memory_child(args)
+        return
+    checkpoint = molattr.load_model(MODEL)
+    graphs = nci_graphs(checkpoint.spec, args.molecules)
+    info = machine(args.threads)
+    print(f"machine: Python {info['python']}, torch {info['torch']}, {info['threads']} thread(s), {info['cpu']}\n")
+    results: dict = {"machine": info, "model": MODEL, "target": args.target, "n_steps": N_STEPS,
+                     "molecules": len(graphs)}
+    results["throughput"] = throughput(args, checkpoint, graphs)
+    print_throughput(results["throughput"], len(graphs))
+    results["memory"] = peak_memory(args)
+    print_memory(results["memory"], len(graphs))
+    results["evaluations_for_gap"] = evaluations_for_gap(args, checkpoint, graphs, results["throughput"]["best_chunk"])
+    print_evaluations(results["evaluations_for_gap"])
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()

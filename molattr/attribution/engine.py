@@ -1,0 +1,300 @@
+"""Path integrals of gradients over weave features, batched over molecules and alphas.
+
+The counterfactuals ``baseline + alpha * (input - baseline)`` scale atom AND pair features
+together. All (path, alpha) points of a chunk go through one forward and one backward pass as a
+disjoint-union batch; chunks hold at most ``max_atoms_per_pass`` atoms (counting every alpha
+copy), which bounds memory. This module knows torch and graph tensors only (no RDKit).
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from molattr.attribution.paths import GraphSet, PathBatch, build_path_batch
+from molattr.attribution.quadrature import Method, nodes_and_weights
+from molattr.attribution.result import MIN_DELTA
+from molattr.errors import AttributionInputError, NonFiniteOutputError
+
+Output = Literal["logit", "probability"]
+Selector = Callable[[Tensor], Tensor]
+
+
+@dataclass
+class PathInput:
+    """One integration path: an input graph and a baseline of the same shapes.
+
+    Shapes: ``x, x_base [n_atoms, F_a]``, ``edge_attr, edge_base [n_pairs, F_p]``, ``edge_index [2, n_pairs]``.
+    """
+
+    x: Tensor
+    edge_attr: Tensor
+    x_base: Tensor
+    edge_base: Tensor
+    edge_index: Tensor
+
+
+@dataclass
+class PathResult:
+    """Path-averaged gradient of one path (not yet multiplied by ``input - baseline``) and its curve.
+
+    Shapes: ``grad_x [n_atoms, F_a]``, ``grad_e [n_pairs, F_p]``; ``alphas, scores,
+    gradient_norms [S]`` sorted by alpha.
+    """
+
+    grad_x: Tensor
+    grad_e: Tensor
+    f_input: float
+    f_baseline: float
+    evaluations: int
+    alphas: np.ndarray
+    scores: np.ndarray
+    gradient_norms: np.ndarray
+
+
+@dataclass
+class PassOutput:
+    """One forward/backward pass over ``points`` (positions in the request).
+
+    Shapes: ``scores, gradient_norms [len(points)]``; ``grad_x [batch atoms, F_a]``,
+    ``grad_e [batch pairs, F_p]`` laid out as ``batch`` (None without gradients).
+    """
+
+    points: Tensor
+    batch: PathBatch
+    scores: Tensor
+    grad_x: Tensor | None
+    grad_e: Tensor | None
+    gradient_norms: Tensor | None
+
+
+class PathIntegrator:
+    """Evaluates a model's target score (and its input gradients) at many path points.
+
+    Args:
+        model: called as ``model(x, edge_index, edge_attr, batch, num_graphs) -> [n_graphs, n_tasks]``.
+        device, dtype: where and in which precision the passes run (the model is copied if needed).
+        max_atoms_per_pass: atoms (counting each alpha copy) in one forward/backward pass.
+    """
+
+    def __init__(self, model: nn.Module, device: torch.device, dtype: torch.dtype, max_atoms_per_pass: int) -> None:
+        if max_atoms_per_pass < 1:
+            raise ValueError(f"max_atoms_per_pass must be positive (got {max_atoms_per_pass})")
+        first = next(model.parameters(), None)
+        if first is not None and (first.device != device or first.dtype != dtype):
+            model = copy.deepcopy(model).to(device=device, dtype=dtype)
+        self.model = model.eval()
+        self.device = device
+        self.dtype = dtype
+        self.max_atoms_per_pass = max_atoms_per_pass
+
+    def passes(self, graphs: GraphSet, molecule: Tensor, alpha: Tensor, select: Selector,
+               with_grad: bool) -> Iterator[PassOutput]:
+        """Score (and differentiate) the points ``(molecule[k], alpha[k])``, one budgeted chunk at a time."""
+        for chunk in _split_by_budget(graphs.n_atoms()[molecule], self.max_atoms_per_pass):
+            batch = build_path_batch(graphs, molecule[chunk], alpha[chunk], requires_grad=with_grad)
+            with torch.set_grad_enabled(with_grad):
+                score = select(self.model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs))
+            if not torch.isfinite(score).all():
+                raise NonFiniteOutputError(
+                    "the model returned non-finite scores (NaN or inf) on the integration path; "
+                    "check the inputs, or run with dtype=torch.float64"
+                )
+            if not with_grad:
+                yield PassOutput(chunk, batch, score.detach(), None, None, None)
+                continue
+            if not score.requires_grad:
+                raise AttributionInputError("the model's output does not depend on the atom or pair features "
+                                            "(no gradient path from the inputs); nothing to attribute")
+            gx, ge = torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
+            gx = torch.zeros_like(batch.x) if gx is None else gx
+            ge = torch.zeros_like(batch.edge_attr) if ge is None else ge
+            squares = torch.zeros(batch.num_graphs, dtype=gx.dtype, device=gx.device)
+            squares = squares.index_add(0, batch.atom_point, (gx * gx).sum(1)).index_add(0, batch.pair_point, (ge * ge).sum(1))
+            yield PassOutput(chunk, batch, score.detach(), gx, ge, squares.sqrt())
+
+    def scores(self, graphs: GraphSet, molecule: Tensor, alpha: Tensor, select: Selector) -> Tensor:
+        """Target scores only (no gradients). Shapes: ``[K] -> [K]``."""
+        out = torch.empty(molecule.numel(), dtype=self.dtype, device=self.device)
+        for p in self.passes(graphs, molecule, alpha, select, with_grad=False):
+            out[p.points] = p.scores
+        return out
+
+
+def _split_by_budget(sizes: Tensor, budget: int) -> list[Tensor]:
+    """Consecutive index chunks whose summed sizes stay within ``budget`` (a lone larger item is its own chunk)."""
+    values = sizes.tolist()
+    chunks, start, running = [], 0, 0
+    for k, size in enumerate(values):
+        if running + size > budget and k > start:
+            chunks.append(torch.arange(start, k, device=sizes.device))
+            start, running = k, 0
+        running += size
+    if start < len(values):
+        chunks.append(torch.arange(start, len(values), device=sizes.device))
+    return chunks
+
+
+def graph_set(paths: Sequence[PathInput], device: torch.device, dtype: torch.dtype) -> GraphSet:
+    """Concatenate paths' features into one :class:`GraphSet` on ``device``."""
+    n_atoms = torch.tensor([p.x.shape[0] for p in paths], dtype=torch.long)
+    n_pairs = torch.tensor([p.edge_attr.shape[0] for p in paths], dtype=torch.long)
+    zero = torch.zeros(1, dtype=torch.long)
+
+    def cat(tensors: list[Tensor]) -> Tensor:
+        return torch.cat(tensors).to(device=device, dtype=dtype)
+
+    return GraphSet(
+        x=cat([p.x for p in paths]), x_base=cat([p.x_base for p in paths]),
+        edge_attr=cat([p.edge_attr for p in paths]), edge_base=cat([p.edge_base for p in paths]),
+        edge_index=torch.cat([p.edge_index for p in paths], dim=1).to(device),
+        atom_ptr=torch.cat([zero, n_atoms.cumsum(0)]).to(device),
+        pair_ptr=torch.cat([zero, n_pairs.cumsum(0)]).to(device),
+    )
+
+
+def _end_scores(integrator: PathIntegrator, graphs: GraphSet, select: Selector) -> np.ndarray:
+    """F(baseline) and F(input) of every path. Shapes: ``-> [M, 2]`` float64."""
+    m = graphs.n_molecules
+    molecule = torch.arange(m, device=integrator.device).repeat_interleave(2)
+    alpha = torch.tensor([0.0, 1.0], device=integrator.device, dtype=integrator.dtype).repeat(m)
+    return integrator.scores(graphs, molecule, alpha, select).view(m, 2).double().cpu().numpy()
+
+
+def _split_rows(graphs: GraphSet, acc_x: Tensor, acc_e: Tensor) -> list[tuple[Tensor, Tensor]]:
+    atoms = acc_x.split(graphs.n_atoms().tolist())
+    pairs = acc_e.split(graphs.n_pairs().tolist())
+    return list(zip(atoms, pairs))
+
+
+def integrate_fixed(integrator: PathIntegrator, graphs: GraphSet, select: Selector,
+                    method: Method, n_steps: int) -> list[PathResult]:
+    """Integrate every path with the same fixed rule; gradients are accumulated pass by pass."""
+    alphas_np, weights_np = nodes_and_weights(method, n_steps)
+    device, dtype = integrator.device, integrator.dtype
+    m, s = graphs.n_molecules, len(alphas_np)
+    molecule = torch.arange(m, device=device).repeat_interleave(s)
+    alpha = torch.as_tensor(alphas_np, device=device, dtype=dtype).repeat(m)
+    weight = torch.as_tensor(weights_np, device=device, dtype=dtype).repeat(m)
+    acc_x, acc_e = torch.zeros_like(graphs.x), torch.zeros_like(graphs.edge_attr)
+    scores = torch.empty(m * s, device=device, dtype=dtype)
+    norms = torch.empty(m * s, device=device, dtype=dtype)
+    for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True):
+        w = weight[p.points]
+        acc_x.index_add_(0, p.batch.atom_rows, p.grad_x * w[p.batch.atom_point].unsqueeze(1))
+        acc_e.index_add_(0, p.batch.pair_rows, p.grad_e * w[p.batch.pair_point].unsqueeze(1))
+        scores[p.points] = p.scores
+        norms[p.points] = p.gradient_norms
+    ends = _end_scores(integrator, graphs, select)
+    order = np.argsort(alphas_np)
+    score_np = scores.view(m, s).double().cpu().numpy()[:, order]
+    norm_np = norms.view(m, s).double().cpu().numpy()[:, order]
+    return [
+        PathResult(gx, ge, float(ends[k, 1]), float(ends[k, 0]), s, alphas_np[order], score_np[k], norm_np[k])
+        for k, (gx, ge) in enumerate(_split_rows(graphs, acc_x, acc_e))
+    ]
+
+
+@dataclass
+class _Node:
+    score: float
+    derivative: float
+    gradient_norm: float
+    grad_x: Tensor
+    grad_e: Tensor
+
+
+def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Selector,
+                       tolerance: float, initial_steps: int, max_steps: int) -> list[PathResult]:
+    """Trapezoid rule with nodes added where the completeness error is.
+
+    On each interval ``[a, b]`` of a path, ``F(b) - F(a)`` (known from the forward pass) is the
+    exact integral of the path derivative ``g = grad F . (input - baseline)``; the trapezoid rule
+    gives ``(b - a)(g(a) + g(b)) / 2``. Their difference is the interval's completeness error,
+    and the errors add up to the attribution's completeness gap. A path is done when the sum of
+    its interval errors' magnitudes (a bound on the gap) is within ``tolerance * |F(1) - F(0)|``
+    (``10 * MIN_DELTA`` absolute when that difference is tiny) or it has ``max_steps`` nodes.
+    Otherwise the intervals carrying half of its error are bisected; every path's new points
+    go through the same passes.
+    """
+    if initial_steps < 2 or max_steps < initial_steps:
+        raise ValueError(f"need 2 <= initial_steps <= max_steps (got {initial_steps}, {max_steps})")
+    device, dtype = integrator.device, integrator.dtype
+    m = graphs.n_molecules
+    nodes: list[dict[float, _Node]] = [{} for _ in range(m)]
+    pending = [(k, float(a)) for k in range(m) for a in np.linspace(0.0, 1.0, initial_steps)]
+    while pending:
+        molecule = torch.tensor([k for k, _ in pending], device=device)
+        alpha = torch.tensor([a for _, a in pending], device=device, dtype=dtype)
+        for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True):
+            b = p.batch
+            dx = graphs.x[b.atom_rows] - graphs.x_base[b.atom_rows]
+            de = graphs.edge_attr[b.pair_rows] - graphs.edge_base[b.pair_rows]
+            derivative = torch.zeros(b.num_graphs, dtype=dtype, device=device)
+            derivative = derivative.index_add(0, b.atom_point, (p.grad_x * dx).sum(1)).index_add(0, b.pair_point, (p.grad_e * de).sum(1))
+            sizes_x = torch.bincount(b.atom_point, minlength=b.num_graphs).tolist()
+            sizes_e = torch.bincount(b.pair_point, minlength=b.num_graphs).tolist()
+            rows = zip(p.points.tolist(), p.grad_x.split(sizes_x), p.grad_e.split(sizes_e))
+            for i, (j, gx, ge) in enumerate(rows):
+                k, a = pending[j]
+                nodes[k][a] = _Node(float(p.scores[i]), float(derivative[i]), float(p.gradient_norms[i]), gx, ge)
+        pending = [(k, a) for k in range(m) for a in _refine(nodes[k], tolerance, max_steps)]
+    results = []
+    for k in range(m):
+        alphas = np.array(sorted(nodes[k]))
+        weights = _trapezoid_weights(alphas)
+        chosen = [nodes[k][a] for a in alphas]
+        grad_x = torch.stack([n.grad_x for n in chosen]).mul(torch.as_tensor(weights, dtype=dtype, device=device).view(-1, 1, 1)).sum(0)
+        grad_e = torch.stack([n.grad_e for n in chosen]).mul(torch.as_tensor(weights, dtype=dtype, device=device).view(-1, 1, 1)).sum(0)
+        results.append(PathResult(
+            grad_x, grad_e, chosen[-1].score, chosen[0].score, len(alphas), alphas,
+            np.array([n.score for n in chosen]), np.array([n.gradient_norm for n in chosen]),
+        ))
+    return results
+
+
+def _trapezoid_weights(alphas: np.ndarray) -> np.ndarray:
+    """Weights of the trapezoid rule on sorted nodes spanning [0, 1] (they sum to 1)."""
+    widths = np.diff(alphas)
+    weights = np.zeros(len(alphas))
+    weights[:-1] += widths / 2
+    weights[1:] += widths / 2
+    return weights
+
+
+def interval_errors(alphas: np.ndarray, scores: np.ndarray, derivatives: np.ndarray) -> np.ndarray:
+    """Completeness error of the trapezoid rule on each interval between sorted nodes.
+
+    Shapes: ``[S] -> [S - 1]``; their sum is the gap of the trapezoid attribution.
+    """
+    return np.diff(scores) - np.diff(alphas) * (derivatives[1:] + derivatives[:-1]) / 2
+
+
+def _refine(nodes: dict[float, _Node], tolerance: float, max_steps: int) -> list[float]:
+    """New alphas for one path, or none when its error bound is within tolerance."""
+    alphas = np.array(sorted(nodes))
+    scores = np.array([nodes[a].score for a in alphas])
+    errors = np.abs(interval_errors(alphas, scores, np.array([nodes[a].derivative for a in alphas])))
+    delta = scores[-1] - scores[0]
+    allowed = tolerance * abs(delta) if abs(delta) >= MIN_DELTA else 10 * MIN_DELTA
+    budget = max_steps - len(alphas)
+    if errors.sum() <= allowed or budget <= 0:
+        return []
+    order = np.argsort(-errors)
+    share = np.cumsum(errors[order]) / errors.sum()
+    chosen = order[: int(np.searchsorted(share, 0.5)) + 1][:budget]
+    return [float((alphas[i] + alphas[i + 1]) / 2) for i in chosen]
+
+
+def make_selector(target: int, output: Output) -> Selector:
+    """Score of one task from raw outputs ``[n_graphs, n_tasks] -> [n_graphs]``."""
+    if output == "logit":
+        return lambda out: out[:, target]
+    if output == "probability":
+        return lambda out: torch.sigmoid(out[:, target])
+    raise ValueError(f"output must be 'logit' or 'probability' (got {output!r})")

@@ -1,0 +1,120 @@
+"""What an attribution method is given: a model (checkpoint or module), molecules, a target."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from rdkit import Chem
+from torch import nn
+from torch_geometric.data import Data
+
+from molattr.checkpoint import Checkpoint
+from molattr.errors import AttributionInputError, FeaturizationMismatchError
+from molattr.featurize import FeatureSpec, featurize
+
+Molecule = str | Chem.Mol | Data
+Molecules = Molecule | Sequence[Molecule]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None``/``"auto"``: CUDA when available, else CPU."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise AttributionInputError(f"device {str(device)!r} requested but CUDA is not available (use 'cpu' or 'auto')")
+    return device
+
+
+@dataclass
+class AttributedModel:
+    """A model with what attribution needs to know about it.
+
+    ``spec`` featurizes SMILES and RDKit molecules and is checked against featurized graphs;
+    ``tasks`` names the outputs (``None``: named by index); ``task_type`` decides whether
+    ``output="probability"`` makes sense.
+    """
+
+    module: nn.Module
+    spec: FeatureSpec | None
+    tasks: list[str] | None
+    task_type: str | None
+
+    @classmethod
+    def of(cls, model: Checkpoint | nn.Module, spec: FeatureSpec | None = None,
+           tasks: Sequence[str] | None = None) -> "AttributedModel":
+        if isinstance(model, Checkpoint):
+            return cls(model.model, spec or model.spec, list(tasks or model.tasks), model.task_type)
+        if isinstance(model, nn.Module):
+            return cls(model, spec, list(tasks) if tasks is not None else None, None)
+        raise TypeError(f"expected a molattr Checkpoint or a torch nn.Module (got {type(model).__name__})")
+
+    def graphs(self, molecules: Molecules) -> tuple[list[Data], bool]:
+        """Featurized graphs, and whether a single molecule (not a list) was given.
+
+        Raises:
+            InvalidMoleculeError: a SMILES or molecule that cannot be featurized.
+            FeaturizationMismatchError: a graph featurized with another spec, or of other widths.
+        """
+        single = isinstance(molecules, (str, Chem.Mol, Data))
+        items = [molecules] if single else list(molecules)
+        if not items:
+            raise AttributionInputError("no molecules to attribute (got an empty list)")
+        return [self._graph(item) for item in items], single
+
+    def _graph(self, item: Molecule) -> Data:
+        if isinstance(item, Data):
+            self._check_graph(item)
+            return item
+        if self.spec is None:
+            raise AttributionInputError(
+                f"cannot featurize {item if isinstance(item, str) else 'an RDKit molecule'}: this model has no "
+                "featurization spec; pass spec=FeatureSpec(...) or featurized graphs"
+            )
+        return featurize(item, self.spec)
+
+    def _check_graph(self, graph: Data) -> None:
+        if self.spec is None:
+            return
+        stored = getattr(graph, "spec_hash", None)
+        if stored is not None and stored != self.spec.hash:
+            raise FeaturizationMismatchError(
+                f"graph {getattr(graph, 'smiles', '')!r} featurized with spec {stored} but the model needs "
+                f"{self.spec.name} ({self.spec.hash})"
+            )
+        widths = (graph.x.shape[1], graph.edge_attr.shape[1])
+        if widths != (self.spec.n_atom_features, self.spec.n_pair_features):
+            raise FeaturizationMismatchError(
+                f"graph {getattr(graph, 'smiles', '')!r} has {widths[0]} atom / {widths[1]} pair features; "
+                f"the model's {self.spec.name} featurization has {self.spec.n_atom_features} / {self.spec.n_pair_features}"
+            )
+
+    def target(self, target: int | str, n_outputs: int) -> tuple[int, str]:
+        """Task index and name.
+
+        Raises:
+            AttributionInputError: an unknown task name or an index outside ``[0, n_outputs)``.
+        """
+        if self.tasks is not None and len(self.tasks) != n_outputs:
+            raise AttributionInputError(f"{len(self.tasks)} task names given but the model has {n_outputs} outputs")
+        if isinstance(target, str):
+            if self.tasks is None or target not in self.tasks:
+                known = ", ".join(self.tasks) if self.tasks else "none (give an index)"
+                raise AttributionInputError(f"no task named {target!r} (tasks: {known})")
+            return self.tasks.index(target), target
+        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < n_outputs:
+            raise AttributionInputError(f"target must be a task index in 0..{n_outputs - 1} or a task name (got {target!r})")
+        return target, self.tasks[target] if self.tasks else str(target)
+
+    def check_output(self, output: str) -> None:
+        if output not in ("logit", "probability"):
+            raise AttributionInputError(f"output must be 'logit' or 'probability' (got {output!r})")
+        if output == "probability" and self.task_type == "regression":
+            raise AttributionInputError("output='probability' needs a classification model; this one is regression")
+
+    def columns(self, n_atom: int, n_pair: int) -> tuple[list[str], list[str]]:
+        """Feature column names (generic ``atom:k``/``pair:k`` without a spec)."""
+        if self.spec is not None:
+            return self.spec.atom_columns, self.spec.pair_columns
+        return [f"atom:{k}" for k in range(n_atom)], [f"pair:{k}" for k in range(n_pair)]

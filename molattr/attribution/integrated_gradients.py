@@ -1,0 +1,231 @@
+"""Integrated gradients for molecular graph networks (Sundararajan, Taly & Yan)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from molattr.attribution.baselines import ReferenceBaselines, graph_paths, zero_paths
+from molattr.attribution.engine import (
+    Output, PathInput, PathIntegrator, PathResult, graph_set, integrate_adaptive, integrate_fixed, make_selector,
+)
+from molattr.attribution.inputs import AttributedModel, Molecules, resolve_device
+from molattr.attribution.paths import GraphSet
+from molattr.attribution.quadrature import Method
+from molattr.attribution.result import Attribution, InteriorCurve
+from molattr.checkpoint import Checkpoint
+from molattr.errors import AttributionInputError
+
+Baseline = None | Data | Sequence[Data] | ReferenceBaselines
+#: Paths integrated together; bounds the host-side bookkeeping of one call.
+PATHS_PER_GROUP = 4096
+
+
+class IntegratedGradients:
+    """Integrated gradients of a task score with respect to atom and pair features.
+
+    The path ``baseline + alpha * (input - baseline)`` scales atom AND pair features together
+    (the paper's counterfactuals); the gradients of the score along it are integrated with a
+    quadrature rule, every (molecule, alpha) point of a chunk in one forward and one backward.
+
+    Args:
+        model: a :class:`molattr.Checkpoint` (spec and task names come with it) or any module
+            called as ``model(x, edge_index, edge_attr, batch, num_graphs)`` returning
+            ``[n_graphs, n_tasks]`` (a weave network, or a PyG model in :class:`molattr.nn.PyGModelWrapper`).
+        spec: featurization for SMILES and RDKit molecules (default: the checkpoint's).
+        tasks: task names (default: the checkpoint's).
+        device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
+        dtype: ``torch.float32`` (default) or ``torch.float64`` for exactness checks.
+        max_atoms_per_pass: memory budget of one pass, in atoms counting every alpha copy
+            (see ``docs/benchmarks.md`` for the memory it takes per size).
+
+    Example::
+
+        ig = IntegratedGradients(molattr.load_model("w2n2-tox21"))
+        attribution = ig.attribute("Clc1cc2Oc3cc(Cl)c(Cl)cc3Oc2cc1Cl", target="NR-AhR")
+        print(attribution.summary())
+    """
+
+    method_name = "integrated_gradients"
+
+    def __init__(self, model: Checkpoint | nn.Module, spec=None, tasks: Sequence[str] | None = None,
+                 device: str | torch.device | None = "auto", dtype: torch.dtype = torch.float32,
+                 max_atoms_per_pass: int = 32768) -> None:
+        if dtype not in (torch.float32, torch.float64):
+            raise AttributionInputError(f"dtype must be torch.float32 or torch.float64 (got {dtype})")
+        self.model = AttributedModel.of(model, spec, tasks)
+        self.integrator = PathIntegrator(self.model.module, resolve_device(device), dtype, max_atoms_per_pass)
+
+    @property
+    def device(self) -> torch.device:
+        return self.integrator.device
+
+    def attribute(
+        self,
+        molecules: Molecules,
+        target: int | str = 0,
+        output: Output = "logit",
+        baseline: Baseline = None,
+        n_steps: int = 50,
+        method: Method | str = Method.GAUSS_LEGENDRE,
+        tolerance: float = 0.01,
+        max_steps: int = 256,
+        return_interior: bool = False,
+    ) -> Attribution | list[Attribution]:
+        """Attributions of ``target``'s score for each molecule.
+
+        Args:
+            molecules: a SMILES, an RDKit molecule, a featurized graph, or a list of them.
+            target: task index or name.
+            output: attribute the raw ``"logit"`` or the sigmoid ``"probability"``.
+            baseline: ``None`` (all features zero, the paper's), a featurized graph with the
+                molecule's atoms and pairs (or one per molecule), or :class:`ReferenceBaselines`
+                (expected gradients: the mean over baselines drawn from reference molecules).
+            n_steps: nodes of a fixed rule.
+            method: a :class:`Method`; ``"adaptive"`` refines each path until the completeness
+                gap bound is within ``tolerance`` (relative) or it has ``max_steps`` nodes.
+            return_interior: keep the score and gradient norm at every alpha (``Attribution.interior``).
+
+        Returns:
+            One :class:`Attribution` per molecule (a single one for a single molecule).
+
+        Raises:
+            AttributionInputError: bad target, output, baseline or steps, or a model whose
+                output does not depend on its inputs.
+            InvalidMoleculeError, FeaturizationMismatchError: molecules that cannot be used.
+            NonFiniteOutputError: NaN or infinite scores on the path.
+        """
+        method = _method(method)
+        _check_steps(method, n_steps, tolerance, max_steps)
+        graphs, single = self.model.graphs(molecules)
+        index, name, select = self.selector(graphs[0], target, output)
+        paths = [self.baseline_paths(k, g, baseline) for k, g in enumerate(graphs)]
+
+        def integrate(group: GraphSet) -> list[PathResult]:
+            if method is Method.ADAPTIVE:
+                return integrate_adaptive(self.integrator, group, select, tolerance, 5 if max_steps >= 5 else 2, max_steps)
+            return integrate_fixed(self.integrator, group, select, method, n_steps)
+
+        per_path = self.integrate_paths(paths, integrate)
+        results = [
+            self.combine(g, p, rs, index, name, output, method.value, return_interior)
+            for g, p, rs in zip(graphs, paths, per_path)
+        ]
+        _check_dependence(results, per_path)
+        return results[0] if single else results
+
+    # -- building blocks, shared with the comparators ---------------------------------------
+
+    def input_scores(self, graphs: Sequence[Data], select: Callable[[Tensor], Tensor]) -> np.ndarray:
+        """F(input) of each graph. Shapes: ``-> [len(graphs)]``."""
+        group = graph_set([zero_paths(g)[0] for g in graphs], self.device, self.integrator.dtype)
+        m = group.n_molecules
+        ones = torch.ones(m, device=self.device, dtype=self.integrator.dtype)
+        return self.integrator.scores(group, torch.arange(m, device=self.device), ones, select).double().cpu().numpy()
+
+    def selector(self, probe: Data, target: int | str, output: str) -> tuple[int, str, Callable[[Tensor], Tensor]]:
+        self.model.check_output(output)
+        with torch.no_grad():
+            x = probe.x.to(self.device, self.integrator.dtype)
+            e = probe.edge_attr.to(self.device, self.integrator.dtype)
+            out = self.integrator.model(x, probe.edge_index.to(self.device), e,
+                                        torch.zeros(x.shape[0], dtype=torch.long, device=self.device), 1)
+        if out.dim() != 2 or out.shape[0] != 1:
+            raise AttributionInputError(f"the model must return [n_graphs, n_tasks] scores (got shape {tuple(out.shape)})")
+        index, name = self.model.target(target, out.shape[1])
+        return index, name, make_selector(index, output)
+
+    def baseline_paths(self, k: int, graph: Data, baseline: Baseline) -> list[PathInput]:
+        if baseline is None:
+            return zero_paths(graph)
+        if isinstance(baseline, ReferenceBaselines):
+            return baseline.paths(graph)
+        if isinstance(baseline, Data):
+            return graph_paths(graph, baseline)
+        if isinstance(baseline, Sequence) and not isinstance(baseline, str):
+            if len(baseline) <= k:
+                raise AttributionInputError(f"{len(baseline)} baseline graphs for more molecules (need one per molecule)")
+            return graph_paths(graph, baseline[k])
+        raise AttributionInputError(
+            f"baseline must be None, a featurized graph, a list of graphs or ReferenceBaselines (got {type(baseline).__name__})"
+        )
+
+    def integrate_paths(self, paths: list[list[PathInput]],
+                         integrate: Callable[[GraphSet], list[PathResult]]) -> list[list[PathResult]]:
+        """Integrate every path, groups of paths at a time; results regrouped per molecule."""
+        flat = [p for molecule_paths in paths for p in molecule_paths]
+        results: list[PathResult] = []
+        for start in range(0, len(flat), PATHS_PER_GROUP):
+            group = graph_set(flat[start : start + PATHS_PER_GROUP], self.device, self.integrator.dtype)
+            results += integrate(group)
+        out, position = [], 0
+        for molecule_paths in paths:
+            out.append(results[position : position + len(molecule_paths)])
+            position += len(molecule_paths)
+        return out
+
+    def combine(self, graph: Data, paths: list[PathInput], results: list[PathResult], index: int, name: str,
+                 output: str, method: str, return_interior: bool,
+                 attribute_as: Callable[[PathInput, PathResult], tuple[Tensor, Tensor]] | None = None) -> Attribution:
+        """Mean over a molecule's paths of ``gradient * (input - baseline)`` (or ``attribute_as``)."""
+        attribute_as = attribute_as or _times_difference
+        atom_parts, pair_parts = zip(*(attribute_as(p, r) for p, r in zip(paths, results)))
+        atom = torch.stack(atom_parts).mean(0).cpu().numpy()
+        pair = torch.stack(pair_parts).mean(0).cpu().numpy()
+        atom_columns, pair_columns = self.model.columns(atom.shape[1], pair.shape[1])
+        interior = None
+        if return_interior:
+            interior = InteriorCurve(results[0].alphas, np.mean([r.scores for r in results], 0),
+                                     np.mean([r.gradient_norms for r in results], 0)) if _same_alphas(results) else None
+        return Attribution(
+            smiles=str(getattr(graph, "smiles", "")), atom_attr=atom, pair_attr=pair,
+            pair_index=graph.edge_index.cpu().numpy(), atom_columns=atom_columns, pair_columns=pair_columns,
+            target=index, target_name=name, output=output, method=method,
+            prediction=float(np.mean([r.f_input for r in results])),
+            baseline_prediction=float(np.mean([r.f_baseline for r in results])),
+            evaluations=sum(r.evaluations for r in results), interior=interior,
+            extra={"paths": len(results)} if len(results) > 1 else {},
+        )
+
+
+def _times_difference(path: PathInput, result: PathResult) -> tuple[Tensor, Tensor]:
+    return (result.grad_x * (path.x.to(result.grad_x) - path.x_base.to(result.grad_x)),
+            result.grad_e * (path.edge_attr.to(result.grad_e) - path.edge_base.to(result.grad_e)))
+
+
+def _same_alphas(results: list[PathResult]) -> bool:
+    return all(len(r.alphas) == len(results[0].alphas) and np.allclose(r.alphas, results[0].alphas) for r in results)
+
+
+def _method(method: Method | str) -> Method:
+    try:
+        return Method(method)
+    except ValueError:
+        known = ", ".join(m.value for m in Method)
+        raise AttributionInputError(f"unknown method {method!r} (known: {known})") from None
+
+
+def _check_steps(method: Method, n_steps: int, tolerance: float, max_steps: int) -> None:
+    if method is Method.ADAPTIVE:
+        if not 0 < tolerance < 1:
+            raise AttributionInputError(f"tolerance must be in (0, 1) (got {tolerance!r})")
+        if not isinstance(max_steps, int) or max_steps < 2:
+            raise AttributionInputError(f"max_steps must be an integer >= 2 (got {max_steps!r})")
+        return
+    minimum = 2 if method is Method.TRAPEZOID else 1
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < minimum:
+        raise AttributionInputError(f"n_steps must be an integer >= {minimum} for {method.value} (got {n_steps!r})")
+
+
+def _check_dependence(attributions: list[Attribution], per_path: list[list[PathResult]]) -> None:
+    """A model whose gradients vanish everywhere and whose score never moves ignores its inputs."""
+    moved = any(abs(a.delta) > 0 for a in attributions)
+    gradient = any(float(np.max(r.gradient_norms)) > 0 for rs in per_path for r in rs)
+    if not moved and not gradient:
+        raise AttributionInputError(
+            "the model's target score does not depend on the atom or pair features (zero gradient everywhere "
+            "on every path, F(input) == F(baseline)); nothing to attribute"
+        )

@@ -1,0 +1,50 @@
+"""Integration rules over alpha in [0, 1]: nodes and weights that sum exactly to 1.
+
+Kept apart from the engine (as in Captum's ``approximation_methods``), but every rule here
+integrates over [0, 1] with weights summing to 1, including the trapezoid rule (whose Captum
+weights sum to ``1 - 1/n``).
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+
+
+class Method(str, Enum):
+    """Quadrature rule for the path integral."""
+
+    RIEMANN_LEFT = "riemann_left"
+    RIEMANN_RIGHT = "riemann_right"
+    RIEMANN_MIDDLE = "riemann_middle"
+    TRAPEZOID = "trapezoid"
+    GAUSS_LEGENDRE = "gauss_legendre"
+    ADAPTIVE = "adaptive"
+
+
+def nodes_and_weights(method: Method | str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Alphas and weights of a fixed rule on [0, 1].
+
+    Shapes: returns ``alphas [n]``, ``weights [n]`` (float64, ``weights.sum() == 1``). The
+    trapezoid rule has ``n_steps`` nodes including both end points, so it needs ``n_steps >= 2``.
+
+    Raises:
+        ValueError: unknown method, ``adaptive`` (not a fixed rule), or too few steps.
+    """
+    method = Method(method)
+    if method is Method.ADAPTIVE:
+        raise ValueError("adaptive is not a fixed rule: the engine chooses its nodes")
+    minimum = 2 if method is Method.TRAPEZOID else 1
+    if not isinstance(n_steps, (int, np.integer)) or n_steps < minimum:
+        raise ValueError(f"n_steps must be an integer >= {minimum} for {method.value} (got {n_steps!r})")
+    n = int(n_steps)
+    if method is Method.GAUSS_LEGENDRE:
+        x, w = np.polynomial.legendre.leggauss(n)
+        return (x + 1.0) / 2.0, w / 2.0
+    if method is Method.TRAPEZOID:
+        alphas = np.linspace(0.0, 1.0, n)
+        weights = np.full(n, 1.0 / (n - 1))
+        weights[[0, -1]] /= 2.0
+        return alphas, weights
+    offset = {Method.RIEMANN_LEFT: 0.0, Method.RIEMANN_RIGHT: 1.0, Method.RIEMANN_MIDDLE: 0.5}[method]
+    return (np.arange(n) + offset) / n, np.full(n, 1.0 / n)

@@ -1,0 +1,452 @@
+"""Integrated gradients engine: quadrature, exactness, completeness, Captum agreement, invariances, errors."""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdkit import Chem
+from torch import nn
+from torch_geometric.data import Data
+
+from benchmarks.routes import captum_attribute
+from molattr.attribution import (
+    IntegratedGradients, Method, ReferenceBaselines, input_gradients, nodes_and_weights,
+    smoothgrad_integrated_gradients,
+)
+from molattr.checkpoint import Checkpoint
+from molattr.errors import AttributionInputError, FeaturizationMismatchError, NonFiniteOutputError
+from molattr.featurize import FeatureSpec, featurize
+from molattr.nn import PyGModelWrapper
+from tests.conftest import make_weave
+from tests.test_nn import _GINE
+
+MOLECULES = ["CC(=O)Oc1ccccc1C(=O)O", "c1ccncc1", "C[C@H](N)C(=O)O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+             "O=C([O-])CC[N+](C)(C)C", "Clc1cc2Oc3cc(Cl)c(Cl)cc3Oc2cc1Cl"]
+FIXED = [m for m in Method if m is not Method.ADAPTIVE]
+SPEC = FeatureSpec()
+
+
+def weave(n_tasks: int = 3, n_layers: int = 2, seed: int = 0, dtype: torch.dtype = torch.float64) -> nn.Module:
+    return make_weave(SPEC, n_tasks=n_tasks, n_layers=n_layers, seed=seed).to(dtype)
+
+
+def ig64(model: nn.Module, **kwargs) -> IntegratedGradients:
+    return IntegratedGradients(model, spec=SPEC, device="cpu", dtype=torch.float64, **kwargs)
+
+
+class LinearSum(nn.Module):
+    """F(graph) = sum_atoms x @ wa + sum_pairs e @ wp + c: integrated gradients are exact."""
+
+    def __init__(self, n_tasks: int = 2, seed: int = 0) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.wa = nn.Parameter(torch.randn(SPEC.n_atom_features, n_tasks, generator=g, dtype=torch.float64))
+        self.wp = nn.Parameter(torch.randn(SPEC.n_pair_features, n_tasks, generator=g, dtype=torch.float64))
+        self.c = nn.Parameter(torch.randn(n_tasks, generator=g, dtype=torch.float64))
+
+    def forward(self, x, edge_index, edge_attr, batch=None, num_graphs=None):
+        if batch is None:
+            batch, num_graphs = torch.zeros(x.shape[0], dtype=torch.long), 1
+        pair_graph = batch[edge_index[0]]
+        out = self.c.expand(num_graphs, -1).clone()
+        out = out.index_add(0, batch, x @ self.wa).index_add(0, pair_graph, edge_attr @ self.wp)
+        return out
+
+
+# --------------------------------------------------------------------------- quadrature
+
+
+@pytest.mark.parametrize("method", FIXED)
+@pytest.mark.parametrize("n", [2, 3, 7, 50])
+def test_weights_sum_to_one_and_nodes_in_unit_interval(method, n):
+    alphas, weights = nodes_and_weights(method, n)
+    assert len(alphas) == len(weights) == n
+    assert math.isclose(weights.sum(), 1.0, rel_tol=0, abs_tol=1e-14)
+    assert alphas.min() >= 0 and alphas.max() <= 1
+
+
+def test_captum_trapezoid_weights_are_biased_ours_are_not():
+    from captum.attr._utils.approximation_methods import approximation_parameters
+
+    step_sizes, _ = approximation_parameters("riemann_trapezoid")
+    assert math.isclose(sum(step_sizes(10)), 1 - 1 / 10, rel_tol=1e-12)
+    assert math.isclose(nodes_and_weights("trapezoid", 10)[1].sum(), 1.0, rel_tol=1e-14)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_gauss_legendre_exact_to_degree_2n_minus_1(n):
+    alphas, weights = nodes_and_weights("gauss_legendre", n)
+    for degree in range(2 * n):
+        assert math.isclose((weights * alphas**degree).sum(), 1 / (degree + 1), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "riemann_middle"])
+def test_second_order_rules_integrate_linear_functions_exactly(method):
+    alphas, weights = nodes_and_weights(method, 7)
+    assert math.isclose((weights * (3 * alphas + 1)).sum(), 2.5, rel_tol=1e-12)
+
+
+def test_quadrature_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="adaptive is not a fixed rule"):
+        nodes_and_weights("adaptive", 10)
+    with pytest.raises(ValueError, match=">= 2 for trapezoid"):
+        nodes_and_weights("trapezoid", 1)
+    with pytest.raises(ValueError):
+        nodes_and_weights("simpson", 10)
+
+
+# --------------------------------------------------------------------------- exact values
+
+
+@pytest.mark.parametrize("method", [*FIXED, Method.ADAPTIVE])
+def test_linear_model_attributions_are_exact(method):
+    model = LinearSum()
+    ig = ig64(model)
+    for smiles in MOLECULES[:3]:
+        g = featurize(smiles, SPEC)
+        a = ig.attribute(g, target=1, method=method, n_steps=3)
+        np.testing.assert_allclose(a.atom_attr, (g.x.double() * model.wa[:, 1].detach()).numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(a.pair_attr, (g.edge_attr.double() * model.wp[:, 1].detach()).numpy(), rtol=1e-12, atol=1e-12)
+        assert abs(a.gap) < 1e-10
+        assert a.baseline_prediction == pytest.approx(float(model.c[1].detach()))
+
+
+def test_benzene_by_hand():
+    """Benzene under the linear model: each carbon gets w[C] + w[aromatic] + w[sp2] + w[ring 6]
+    + q * w[partial charge], q its Gasteiger charge (about -0.062)."""
+    model = LinearSum(n_tasks=1, seed=3)
+    a = ig64(model).attribute("c1ccccc1", n_steps=1, method="riemann_middle")
+    wa = dict(zip(SPEC.atom_columns, model.wa[:, 0].tolist()))
+    charge = float(featurize("c1ccccc1", SPEC).x[0, SPEC.atom_columns.index("atom:partial_charge")])
+    assert charge == pytest.approx(-0.0622, abs=1e-3)
+    per_carbon = (wa["atom:type=C"] + wa["atom:aromatic"] + wa["atom:hybridization=sp2"] + wa["atom:ring_size=6"]
+                  + charge * wa["atom:partial_charge"])
+    np.testing.assert_allclose(a.atom_attr.sum(1), [per_carbon] * 6, rtol=1e-12)
+    wp = dict(zip(SPEC.pair_columns, model.wp[:, 0].tolist()))
+    bonded = wp["pair:bond=aromatic"] + wp["pair:distance=1"] + wp["pair:same_ring"]
+    meta = wp["pair:distance=2"] + wp["pair:same_ring"]
+    per_pair = a.pair_attr.sum(1)
+    assert len(per_pair) == 12  # 6 bonds + 6 pairs at distance 2
+    assert sorted(np.round(per_pair, 10).tolist()) == sorted([round(bonded, 10)] * 6 + [round(meta, 10)] * 6)
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(smiles=st.sampled_from(MOLECULES), seed=st.integers(0, 1000), n_layers=st.integers(1, 3),
+       tolerance=st.sampled_from([0.01, 0.001]), output=st.sampled_from(["logit", "probability"]))
+def test_adaptive_meets_its_tolerance(smiles, seed, n_layers, tolerance, output):
+    ig = ig64(weave(seed=seed, n_layers=n_layers))
+    a = ig.attribute(smiles, target=seed % 3, output=output, method="adaptive", tolerance=tolerance, max_steps=4096)
+    assert a.evaluations < 4096
+    allowed = tolerance * abs(a.delta) if abs(a.delta) >= 1e-6 else 1e-5
+    assert abs(a.gap) <= allowed + 1e-12
+    assert a.total == pytest.approx(a.delta, abs=allowed + 1e-12)
+
+
+@pytest.mark.parametrize("method", ["gauss_legendre", "riemann_middle", "trapezoid"])
+def test_fixed_rules_converge_to_completeness(method):
+    ig = ig64(weave(seed=4))
+    gaps = [abs(ig.attribute(MOLECULES[0], method=method, n_steps=n).gap) for n in (8, 512)]
+    assert gaps[1] < gaps[0] and gaps[1] < 1e-3
+
+
+def test_gap_fields_and_tiny_delta():
+    ig = ig64(weave())
+    g = featurize(MOLECULES[1], SPEC)
+    a = ig.attribute(g, baseline=g)  # baseline == input: nothing to attribute, delta is exactly 0
+    assert a.delta == 0 and a.total == 0 and a.gap == 0
+    assert math.isnan(a.relative_gap)
+    assert "n/a" in a.summary()
+    b = ig.attribute(g)
+    assert b.relative_gap == pytest.approx(abs(b.gap) / abs(b.delta))
+
+
+# --------------------------------------------------------------------------- reference implementation
+
+
+@pytest.mark.parametrize("method", ["gauss_legendre", "riemann_left", "riemann_right", "riemann_middle"])
+@pytest.mark.parametrize("n_steps", [7, 50])
+def test_agrees_with_captum_molecule_by_molecule(method, n_steps):
+    model = weave(seed=11)
+    graphs = [featurize(s, SPEC) for s in MOLECULES]
+    ours = ig64(model).attribute(graphs, target=1, n_steps=n_steps, method=method)
+    for g, a in zip(graphs, ours):
+        atom, pair = captum_attribute(model, Data(x=g.x.double(), edge_attr=g.edge_attr.double(),
+                                                  edge_index=g.edge_index, num_nodes=g.num_nodes), 1, n_steps, method)
+        scale = max(np.abs(a.atom_attr).max(), np.abs(a.pair_attr).max())
+        assert np.abs(a.atom_attr - atom.numpy()).max() <= 1e-5 * scale
+        assert np.abs(a.pair_attr - pair.numpy()).max() <= 1e-5 * scale
+
+
+def test_agrees_with_captum_in_float32_on_the_shipped_model():
+    from molattr.checkpoint import load_checkpoint
+
+    checkpoint = load_checkpoint("w2n2-tox21")
+    graphs = [featurize(s, checkpoint.spec) for s in MOLECULES[:3]]
+    ours = IntegratedGradients(checkpoint, device="cpu").attribute(graphs, target="NR-AhR")
+    for g, a in zip(graphs, ours):
+        atom, _ = captum_attribute(checkpoint.model, g, checkpoint.tasks.index("NR-AhR"))
+        np.testing.assert_allclose(a.atom_attr, atom.numpy(), rtol=1e-4, atol=1e-5 * np.abs(a.atom_attr).max())
+
+
+# --------------------------------------------------------------------------- batching and invariances
+
+
+@pytest.mark.parametrize("method", ["gauss_legendre", "adaptive"])
+def test_batched_equals_one_by_one_and_any_chunk_size(method):
+    model = weave(seed=5)
+    together = ig64(model).attribute(MOLECULES, method=method)
+    tiny_chunks = ig64(model, max_atoms_per_pass=7).attribute(MOLECULES, method=method)
+    for k, smiles in enumerate(MOLECULES):
+        alone = ig64(model).attribute(smiles, method=method)
+        for other in (alone, tiny_chunks[k]):
+            np.testing.assert_allclose(together[k].atom_attr, other.atom_attr, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(together[k].pair_attr, other.pair_attr, rtol=1e-9, atol=1e-12)
+            assert together[k].evaluations == other.evaluations
+
+
+def _equivalent_network(model: nn.Module) -> nn.Module:
+    """Same function, other weights: permute the head's hidden units and rescale them (ReLU is
+    positively homogeneous), and permute the per-atom readout units with their batch norm."""
+    twin = copy.deepcopy(model)
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        first, last = twin.head[0], twin.head[-1]
+        perm = torch.randperm(first.out_features, generator=g)
+        scale = torch.rand(first.out_features, generator=g, dtype=first.weight.dtype) * 3 + 0.5
+        first.weight.copy_(first.weight[perm] * scale[:, None])
+        first.bias.copy_(first.bias[perm] * scale)
+        last.weight.copy_(last.weight[:, perm] / scale[None, :])
+        readout = torch.randperm(twin.atom_dense.out_features, generator=g)
+        twin.atom_dense.weight.copy_(twin.atom_dense.weight[readout])
+        twin.atom_dense.bias.copy_(twin.atom_dense.bias[readout])
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            getattr(twin.atom_norm, name).copy_(getattr(twin.atom_norm, name)[readout])
+        bins = twin.gather.n_bins
+        columns = (readout[:, None] * bins + torch.arange(bins)[None, :]).reshape(-1)
+        first.weight.copy_(first.weight[:, columns])
+    return twin
+
+
+def test_implementation_invariance():
+    model = weave(seed=8)
+    twin = _equivalent_network(model)
+    assert not torch.equal(model.head[0].weight, twin.head[0].weight)
+    a = ig64(model).attribute(MOLECULES, target=2)
+    b = ig64(twin).attribute(MOLECULES, target=2)
+    for x, y in zip(a, b):
+        assert x.prediction == pytest.approx(y.prediction, rel=1e-10)
+        np.testing.assert_allclose(x.atom_attr, y.atom_attr, rtol=1e-8, atol=1e-11)
+        np.testing.assert_allclose(x.pair_attr, y.pair_attr, rtol=1e-8, atol=1e-11)
+
+
+@pytest.mark.parametrize("smiles", MOLECULES[:4])
+def test_invariant_under_atom_renumbering(smiles):
+    ig = ig64(weave(seed=9))
+    mol = Chem.MolFromSmiles(smiles)
+    order = np.random.default_rng(1).permutation(mol.GetNumAtoms()).tolist()
+    renumbered = Chem.RenumberAtoms(mol, order)  # new atom k is old atom order[k]
+    a, b = ig.attribute(mol), ig.attribute(renumbered)
+    assert a.prediction == pytest.approx(b.prediction, rel=1e-10)
+    np.testing.assert_allclose(b.atom_attr, a.atom_attr[order], rtol=1e-8, atol=1e-11)
+    old_pairs = {tuple(p): k for k, p in enumerate(a.pair_index.T.tolist())}
+    for k, (i, j) in enumerate(b.pair_index.T.tolist()):
+        key = tuple(sorted((order[i], order[j])))
+        np.testing.assert_allclose(b.pair_attr[k], a.pair_attr[old_pairs[key]], rtol=1e-8, atol=1e-11)
+
+
+def test_target_by_name_or_index_and_against_a_single_output_model():
+    model = weave(n_tasks=3, seed=10)
+    checkpoint = Checkpoint(model, SPEC, ["a", "b", "c"], "classification", {}, None)
+    ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float64)
+    by_name = ig.attribute(MOLECULES[0], target="b")
+    by_index = ig.attribute(MOLECULES[0], target=1)
+    assert by_name.target == 1 and by_name.target_name == "b"
+    np.testing.assert_array_equal(by_name.atom_attr, by_index.atom_attr)
+    single = copy.deepcopy(model)
+    with torch.no_grad():
+        last = single.head[-1]
+        sliced = nn.Linear(last.in_features, 1, dtype=last.weight.dtype)
+        sliced.weight.copy_(last.weight[1:2])
+        sliced.bias.copy_(last.bias[1:2])
+        single.head[-1] = sliced
+    alone = ig64(single).attribute(MOLECULES[0], target=0)
+    np.testing.assert_allclose(by_name.atom_attr, alone.atom_attr, rtol=1e-10, atol=1e-13)
+    other = ig.attribute(MOLECULES[0], target="c")
+    assert not np.allclose(other.atom_attr, by_name.atom_attr)
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def test_custom_baseline_graph():
+    model = weave(seed=12)
+    ig = ig64(model)
+    g = featurize(MOLECULES[0], SPEC)
+    base = g.clone()
+    base.x = g.x * 0.5
+    a = ig.attribute(g, baseline=base, method="adaptive", tolerance=1e-4, max_steps=4096)
+    with torch.no_grad():
+        expected = float(model(base.x.double(), base.edge_index, base.edge_attr.double())[0, 0])
+    assert a.baseline_prediction == pytest.approx(expected, rel=1e-10)
+    assert abs(a.gap) <= 1e-4 * abs(a.delta) + 1e-12
+    np.testing.assert_allclose(a.pair_attr, 0, atol=1e-15)  # pair features did not move
+
+
+def test_expected_gradients_completeness_against_mean_baseline():
+    ig = ig64(weave(seed=13))
+    references = ReferenceBaselines([featurize(s, SPEC) for s in MOLECULES[2:]], n_samples=5, seed=1)
+    a = ig.attribute(MOLECULES[0], baseline=references, method="adaptive", tolerance=1e-4, max_steps=4096)
+    assert a.extra["paths"] == 5
+    assert abs(a.gap) <= 1e-4 * max(abs(a.delta), 1) * 5  # each path within tolerance of its own delta
+    zero = ig.attribute(MOLECULES[0])
+    assert a.baseline_prediction != pytest.approx(zero.baseline_prediction)
+
+
+def test_baseline_errors():
+    ig = ig64(weave())
+    g = featurize(MOLECULES[0], SPEC)
+    with pytest.raises(AttributionInputError, match="baseline has atom/pair features"):
+        ig.attribute(g, baseline=featurize("CCO", SPEC))
+    other_spec = featurize(MOLECULES[0], FeatureSpec(max_distance=3))
+    with pytest.raises(AttributionInputError):
+        ig.attribute(g, baseline=other_spec)
+    with pytest.raises(AttributionInputError, match="needs at least one reference"):
+        ReferenceBaselines([])
+    with pytest.raises(AttributionInputError, match="baseline must be"):
+        ig.attribute(g, baseline="zeros")
+
+
+# --------------------------------------------------------------------------- interior gradients and comparators
+
+
+def test_interior_curve():
+    model = weave(seed=14)
+    a = ig64(model).attribute(MOLECULES[0], method="riemann_right", n_steps=20, return_interior=True)
+    curve = a.interior
+    assert np.all(np.diff(curve.alphas) > 0) and curve.alphas[-1] == 1.0
+    assert curve.scores[-1] == pytest.approx(a.prediction, rel=1e-12)
+    g = featurize(MOLECULES[0], SPEC)
+    x, e = g.x.double().requires_grad_(True), g.edge_attr.double().requires_grad_(True)
+    gx, ge = torch.autograd.grad(model(x, g.edge_index, e)[0, 0], (x, e))
+    assert curve.gradient_norms[-1] == pytest.approx(float(torch.sqrt((gx**2).sum() + (ge**2).sum())), rel=1e-10)
+    assert ig64(model).attribute(MOLECULES[0]).interior is None
+
+
+def test_input_gradients_match_autograd():
+    model = weave(seed=15)
+    ig = ig64(model)
+    g = featurize(MOLECULES[3], SPEC)
+    x, e = g.x.double().requires_grad_(True), g.edge_attr.double().requires_grad_(True)
+    gx, ge = torch.autograd.grad(model(x, g.edge_index, e)[0, 2], (x, e))
+    plain = input_gradients(ig, g, target=2)
+    times = input_gradients(ig, g, target=2, times_input=True)
+    np.testing.assert_allclose(plain.atom_attr, gx.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(times.pair_attr, (ge * e).detach().numpy(), rtol=1e-12)
+    assert plain.method == "gradient" and times.method == "gradient_x_input" and times.evaluations == 1
+
+
+def test_smoothgrad_without_noise_is_integrated_gradients():
+    ig = ig64(weave(seed=16))
+    plain = ig.attribute(MOLECULES[1])
+    smooth = smoothgrad_integrated_gradients(ig, MOLECULES[1], n_samples=3, noise_level=0.0)
+    np.testing.assert_allclose(smooth.atom_attr, plain.atom_attr, rtol=1e-12)
+    noisy = smoothgrad_integrated_gradients(ig, MOLECULES[1], n_samples=4, noise_level=0.2)
+    assert noisy.extra["clean_prediction"] == pytest.approx(plain.prediction)
+    assert not np.allclose(noisy.atom_attr, plain.atom_attr)
+    assert abs(noisy.gap) < 0.05 * max(abs(noisy.delta), 1e-3) + 1e-3
+
+
+def test_wrapped_pyg_model_is_attributed_completely():
+    torch.manual_seed(0)
+    wrapped = PyGModelWrapper(_GINE(SPEC.n_atom_features, SPEC.n_pair_features, 2), n_tasks=2).double().eval()
+    results = ig64(wrapped).attribute(MOLECULES, target=1, method="adaptive", tolerance=1e-3, max_steps=4096)
+    assert all(abs(a.gap) <= 1e-3 * abs(a.delta) + 1e-12 for a in results)
+    assert results[0].atom_columns == SPEC.atom_columns
+
+
+def test_single_molecule_gives_one_attribution_and_lists_give_lists():
+    ig = ig64(weave())
+    single = ig.attribute("CCO")
+    assert single.smiles == "CCO" and single.atom_attr.shape == (3, SPEC.n_atom_features)
+    assert single.pair_attr.shape == (3, SPEC.n_pair_features) and single.pair_index.shape == (2, 3)
+    assert isinstance(ig.attribute(["CCO"]), list)
+    assert ig.attribute(Chem.MolFromSmiles("CCO")).smiles == "CCO"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("target, message", [(3, "task index in 0..2"), (-1, "task index"), (True, "task index"),
+                                             ("nope", "no task named 'nope'")])
+def test_bad_targets(target, message):
+    with pytest.raises(AttributionInputError, match=message):
+        ig64(weave()).attribute("CCO", target=target)
+
+
+def test_bad_requests():
+    ig = ig64(weave())
+    with pytest.raises(AttributionInputError, match="output must be"):
+        ig.attribute("CCO", output="softmax")
+    with pytest.raises(AttributionInputError, match="unknown method 'simpson'"):
+        ig.attribute("CCO", method="simpson")
+    with pytest.raises(AttributionInputError, match="n_steps must be an integer >= 1"):
+        ig.attribute("CCO", n_steps=0)
+    with pytest.raises(AttributionInputError, match="tolerance"):
+        ig.attribute("CCO", method="adaptive", tolerance=0)
+    with pytest.raises(AttributionInputError, match="empty list"):
+        ig.attribute([])
+    with pytest.raises(FeaturizationMismatchError, match="featurized with spec"):
+        ig.attribute(featurize("CCO", FeatureSpec(max_distance=3)))
+    with pytest.raises(AttributionInputError, match="no featurization spec"):
+        IntegratedGradients(weave(), device="cpu").attribute("CCO")
+    regression = Checkpoint(weave(n_tasks=1), SPEC, ["y"], "regression", {}, None)
+    with pytest.raises(AttributionInputError, match="needs a classification model"):
+        IntegratedGradients(regression, device="cpu").attribute("CCO", output="probability")
+
+
+class _Constant(nn.Module):
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = nn.Parameter(torch.tensor([value], dtype=torch.float64))
+
+    def forward(self, x, edge_index, edge_attr, batch=None, num_graphs=None):
+        n = 1 if num_graphs is None else num_graphs
+        return self.value.expand(n, 1) + 0 * x.sum()  # formally depends on x, with zero gradient
+
+
+def test_model_that_ignores_its_inputs_is_refused():
+    with pytest.raises(AttributionInputError, match="does not depend on the atom or pair features"):
+        ig64(_Constant(1.0)).attribute("CCO")
+
+
+def test_non_finite_outputs_are_refused():
+    with pytest.raises(NonFiniteOutputError, match="non-finite"):
+        ig64(_Constant(float("nan"))).attribute("CCO")
+
+
+def test_cuda_device_refused_without_cuda_or_matches_cpu():
+    model = weave(seed=17)
+    if not torch.cuda.is_available():
+        with pytest.raises(AttributionInputError, match="CUDA is not available"):
+            IntegratedGradients(model, spec=SPEC, device="cuda")
+        return
+    cpu = ig64(model).attribute(MOLECULES)
+    gpu = IntegratedGradients(model, spec=SPEC, device="cuda", dtype=torch.float64).attribute(MOLECULES)
+    for a, b in zip(cpu, gpu):
+        np.testing.assert_allclose(a.atom_attr, b.atom_attr, rtol=1e-8, atol=1e-11)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_float32_adaptive_meets_tolerance():
+    ig = IntegratedGradients(weave(seed=18, dtype=torch.float32), spec=SPEC, device="cuda")
+    assert ig.device.type == "cuda"
+    for a in ig.attribute(MOLECULES, method="adaptive", tolerance=0.01, max_steps=1024):
+        assert abs(a.gap) <= 0.01 * abs(a.delta) + 1e-4
