@@ -21,7 +21,10 @@ empty pair tensor, so molecules without pairs (a lone heavy atom) are left out o
    In passing, the largest relative difference between molattr's and Captum's atom
    attributions on the first 20 molecules (``max |a - c| / max |c|`` per molecule).
 2. Peak memory per ``max_atoms_per_pass`` (``--memory-chunks``): molattr on the same molecules in
-   a fresh subprocess per size; its peak RSS (``ru_maxrss``) minus its RSS just before attributing.
+   a fresh subprocess per size, warmed up on one molecule (lazy library set-up is not counted); its
+   peak RSS (``VmHWM``, reset just before attributing) minus its RSS then (``VmRSS``), and its
+   molecules/s. Not ``ru_maxrss``: Linux carries it over ``exec``, so a child's value is at least
+   its parent's RSS when it was spawned (here the parent holds a few hundred MiB more than the child).
 3. Gradient evaluations for a 1% median completeness gap, in float64 (so float32 rounding does not
    blur the gap), on the first ``--gap-molecules`` molecules: the smallest n of Gauss–Legendre and
    of Riemann middle (n = 8 ... 512) whose median relative gap is <= 1%, and the adaptive rule
@@ -38,7 +41,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -67,9 +69,10 @@ METHOD = "gauss_legendre"
 WARMUP_MOLECULES = 3
 CHECK_MOLECULES = 20
 GAP = 0.01
-FIXED_STEPS = (8, 16, 32, 64, 128, 256, 512)
+FIXED_STEPS = (8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512)
 TOLERANCES = (0.2, 0.1, 0.07, 0.05, 0.02, 0.01)  # loosest first
 ADAPTIVE_MAX_STEPS = 512
+PARTS = ("throughput", "memory", "evaluations")
 
 T = TypeVar("T")
 
@@ -206,9 +209,9 @@ def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Da
     }
 
 
-def print_throughput(r: dict, n: int) -> None:
+def print_throughput(r: dict, n: int, repeats: int) -> None:
     best = next(row for row in r["chunks"] if row["chunk"] == r["best_chunk"])
-    print(f"## Throughput: {n} NCI molecules, {N_STEPS}-step Gauss–Legendre, float32\n")
+    print(f"## Throughput: {n} NCI molecules, {N_STEPS}-step Gauss–Legendre, float32, best of {repeats}\n")
     print("| route | molecules timed | seconds | molecules/s | rate ÷ molattr's |")
     print("|---|---:|---:|---:|---:|")
     for row in r["chunks"] + r["routes"]:
@@ -221,9 +224,9 @@ def print_throughput(r: dict, n: int) -> None:
 
 # -- 2. peak memory ---------------------------------------------------------------------------
 
-def rss_kib() -> int:
-    """Current resident set size (``VmRSS``), KiB."""
-    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmRSS:"))
+def status_kib(field: str) -> int:
+    """A memory field of ``/proc/self/status`` (``VmRSS`` now, ``VmHWM`` peak), KiB."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(f"{field}:"))
     return int(line.split()[1])
 
 
@@ -234,11 +237,12 @@ def memory_child(args: argparse.Namespace) -> None:
     ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float32, max_atoms_per_pass=args.memory_child)
     ig.attribute(graphs[:1], target=args.target, n_steps=N_STEPS, method=METHOD)  # lazy library set-up, not counted
     gc.collect()
-    before = rss_kib()
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS, so the warm-up's peak is not counted
+    before = status_kib("VmRSS")
     start = time.perf_counter()
     ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak = status_kib("VmHWM")
     print(json.dumps({"chunk": args.memory_child, "rss_before_mib": before / 1024, "peak_extra_mib": (peak - before) / 1024,
                       "mol_per_s": len(graphs) / seconds}))
 
@@ -248,13 +252,15 @@ def peak_memory(args: argparse.Namespace) -> list[dict]:
     for chunk in args.memory_chunks:
         command = [sys.executable, __file__, "--memory-child", str(chunk), "--molecules", str(args.molecules),
                    "--target", str(args.target), "--threads", str(args.threads)]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"the memory child for {chunk} atoms per pass failed:\n{done.stderr}")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return rows
 
 
 def print_memory(rows: list[dict], n: int) -> None:
-    print(f"## Peak memory per chunk size: {n} molecules, one fresh process each\n")
+    print(f"## Peak memory per chunk size: {n} molecules, one fresh process and one timed run each\n")
     print("| chunk size (atoms per pass) | peak extra MiB | molecules/s |")
     print("|---:|---:|---:|")
     for row in rows:
@@ -344,7 +350,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--memory-chunks", type=chunk_list, default=[1024, 4096, 16384, 65536])
     parser.add_argument("--gap-molecules", type=int, default=200, help="molecules of the evaluations-per-gap study")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
-    parser.add_argument("--repeats", type=int, default=1, help="timed runs per route (best kept)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per route (best kept)")
+    parser.add_argument("--parts", type=lambda text: text.split(","), default=list(PARTS),
+                        help=f"comma-separated parts to run (default: {','.join(PARTS)})")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -360,14 +368,22 @@ def main() -> None:
     graphs = nci_graphs(checkpoint.spec, args.molecules)
     info = machine(args.threads)
     print(f"machine: Python {info['python']}, torch {info['torch']}, {info['threads']} thread(s), {info['cpu']}\n")
-    results: dict = {"machine": info, "model": MODEL, "target": args.target, "n_steps": N_STEPS,
-                     "molecules": len(graphs)}
-    results["throughput"] = throughput(args, checkpoint, graphs)
-    print_throughput(results["throughput"], len(graphs))
-    results["memory"] = peak_memory(args)
-    print_memory(results["memory"], len(graphs))
-    results["evaluations_for_gap"] = evaluations_for_gap(args, checkpoint, graphs, results["throughput"]["best_chunk"])
-    print_evaluations(results["evaluations_for_gap"])
+    settings = {key: value for key, value in vars(args).items() if key not in ("json", "memory_child")}
+    results: dict = {"machine": info, "model": MODEL, "n_steps": N_STEPS, "settings": settings, "molecules": len(graphs)}
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        raise SystemExit(f"unknown --parts {sorted(unknown)} (known: {', '.join(PARTS)})")
+    best_chunk = max(args.chunks)
+    if "throughput" in args.parts:
+        results["throughput"] = throughput(args, checkpoint, graphs)
+        print_throughput(results["throughput"], len(graphs), args.repeats)
+        best_chunk = results["throughput"]["best_chunk"]
+    if "memory" in args.parts:
+        results["memory"] = peak_memory(args)
+        print_memory(results["memory"], len(graphs))
+    if "evaluations" in args.parts:
+        results["evaluations_for_gap"] = evaluations_for_gap(args, checkpoint, graphs, best_chunk)
+        print_evaluations(results["evaluations_for_gap"])
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=1)

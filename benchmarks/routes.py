@@ -4,18 +4,18 @@
   of the molecule in one batch (Captum's best per-molecule route).
 * :func:`pyg_captum_explainer` — PyTorch Geometric's ``Explainer`` + ``CaptumExplainer``, which
   attributes node features only and runs one step per pass (its ``CaptumModel`` takes one sample).
-* :func:`floor_pass` — the floor: one forward + backward over the same graphs, no IG bookkeeping.
 
 Captum is a test/benchmark dependency only; molattr itself never imports it.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
 from captum.attr import IntegratedGradients as CaptumIG
 from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 
 #: molattr method name -> Captum method name
 CAPTUM_METHODS = {
@@ -68,20 +68,12 @@ def pyg_captum_explainer(model: nn.Module, target: int, n_steps: int = 50):
     from torch_geometric.explain import Explainer
     from torch_geometric.explain.algorithm import CaptumExplainer
 
+    # PyG's Explainer leaves the model it explains in training mode: give it its own copy.
     return Explainer(
-        model=_TargetScore(model, target),
+        model=_TargetScore(copy.deepcopy(model), target),
         algorithm=CaptumExplainer("IntegratedGradients", n_steps=n_steps),
         explanation_type="model",
         node_mask_type="attributes",
         edge_mask_type=None,
         model_config=dict(mode="regression", task_level="graph", return_type="raw"),
     )
-
-
-def floor_pass(model: nn.Module, graphs: list[Data], target: int) -> None:
-    """One forward and one backward over a batch of graphs (gradients w.r.t. the features)."""
-    batch = Batch.from_data_list(graphs)
-    x = batch.x.requires_grad_(True)
-    e = batch.edge_attr.requires_grad_(True)
-    out = model(x, batch.edge_index, e, batch.batch, batch.num_graphs)[:, target]
-    torch.autograd.grad(out.sum(), (x, e))

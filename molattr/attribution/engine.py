@@ -8,7 +8,9 @@ copy), which bounds memory. This module knows torch and graph tensors only (no R
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,7 +46,7 @@ class PathResult:
     """Path-averaged gradient of one path (not yet multiplied by ``input - baseline``) and its curve.
 
     Shapes: ``grad_x [n_atoms, F_a]``, ``grad_e [n_pairs, F_p]``; ``alphas, scores,
-    gradient_norms [S]`` sorted by alpha.
+    gradient_norms [S]`` sorted by alpha (norms only when interior curves were asked for).
     """
 
     grad_x: Tensor
@@ -54,7 +56,7 @@ class PathResult:
     evaluations: int
     alphas: np.ndarray
     scores: np.ndarray
-    gradient_norms: np.ndarray
+    gradient_norms: np.ndarray | None
 
 
 @dataclass
@@ -76,6 +78,9 @@ class PassOutput:
 class PathIntegrator:
     """Evaluates a model's target score (and its input gradients) at many path points.
 
+    Callers run passes inside :meth:`evaluating`, so a model left in training mode is still
+    attributed as it predicts.
+
     Args:
         model: called as ``model(x, edge_index, edge_attr, batch, num_graphs) -> [n_graphs, n_tasks]``.
         device, dtype: where and in which precision the passes run (the model is copied if needed).
@@ -88,14 +93,25 @@ class PathIntegrator:
         first = next(model.parameters(), None)
         if first is not None and (first.device != device or first.dtype != dtype):
             model = copy.deepcopy(model).to(device=device, dtype=dtype)
-        self.model = model.eval()
+        self.model = model
         self.device = device
         self.dtype = dtype
         self.max_atoms_per_pass = max_atoms_per_pass
 
+    @contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """Run the model in eval mode (batch norm statistics fixed, no dropout), then restore its mode."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            yield
+        finally:
+            self.model.train(was_training)
+
     def passes(self, graphs: GraphSet, molecule: Tensor, alpha: Tensor, select: Selector,
-               with_grad: bool) -> Iterator[PassOutput]:
-        """Score (and differentiate) the points ``(molecule[k], alpha[k])``, one budgeted chunk at a time."""
+               with_grad: bool, with_norms: bool = False) -> Iterator[PassOutput]:
+        """Score (and differentiate) the points ``(molecule[k], alpha[k])``, one budgeted chunk at a
+        time; ``with_norms`` adds each point's gradient norm (for interior curves)."""
         for chunk in _split_by_budget(graphs.n_atoms()[molecule], self.max_atoms_per_pass):
             batch = build_path_batch(graphs, molecule[chunk], alpha[chunk], requires_grad=with_grad)
             with torch.set_grad_enabled(with_grad):
@@ -114,9 +130,12 @@ class PathIntegrator:
             gx, ge = torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
             gx = torch.zeros_like(batch.x) if gx is None else gx
             ge = torch.zeros_like(batch.edge_attr) if ge is None else ge
-            squares = torch.zeros(batch.num_graphs, dtype=gx.dtype, device=gx.device)
-            squares = squares.index_add(0, batch.atom_point, (gx * gx).sum(1)).index_add(0, batch.pair_point, (ge * ge).sum(1))
-            yield PassOutput(chunk, batch, score.detach(), gx, ge, squares.sqrt())
+            norms = None
+            if with_norms:
+                squares = torch.zeros(batch.num_graphs, dtype=gx.dtype, device=gx.device)
+                squares = squares.index_add(0, batch.atom_point, (gx * gx).sum(1))
+                norms = squares.index_add(0, batch.pair_point, (ge * ge).sum(1)).sqrt()
+            yield PassOutput(chunk, batch, score.detach(), gx, ge, norms)
 
     def scores(self, graphs: GraphSet, molecule: Tensor, alpha: Tensor, select: Selector) -> Tensor:
         """Target scores only (no gradients). Shapes: ``[K] -> [K]``."""
@@ -173,7 +192,7 @@ def _split_rows(graphs: GraphSet, acc_x: Tensor, acc_e: Tensor) -> list[tuple[Te
 
 
 def integrate_fixed(integrator: PathIntegrator, graphs: GraphSet, select: Selector,
-                    method: Method, n_steps: int) -> list[PathResult]:
+                    method: Method, n_steps: int, with_norms: bool = False) -> list[PathResult]:
     """Integrate every path with the same fixed rule; gradients are accumulated pass by pass."""
     alphas_np, weights_np = nodes_and_weights(method, n_steps)
     device, dtype = integrator.device, integrator.dtype
@@ -183,19 +202,21 @@ def integrate_fixed(integrator: PathIntegrator, graphs: GraphSet, select: Select
     weight = torch.as_tensor(weights_np, device=device, dtype=dtype).repeat(m)
     acc_x, acc_e = torch.zeros_like(graphs.x), torch.zeros_like(graphs.edge_attr)
     scores = torch.empty(m * s, device=device, dtype=dtype)
-    norms = torch.empty(m * s, device=device, dtype=dtype)
-    for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True):
+    norms = torch.zeros(m * s, device=device, dtype=dtype)
+    for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True, with_norms=with_norms):
         w = weight[p.points]
         acc_x.index_add_(0, p.batch.atom_rows, p.grad_x * w[p.batch.atom_point].unsqueeze(1))
         acc_e.index_add_(0, p.batch.pair_rows, p.grad_e * w[p.batch.pair_point].unsqueeze(1))
         scores[p.points] = p.scores
-        norms[p.points] = p.gradient_norms
+        if with_norms:
+            norms[p.points] = p.gradient_norms
     ends = _end_scores(integrator, graphs, select)
     order = np.argsort(alphas_np)
     score_np = scores.view(m, s).double().cpu().numpy()[:, order]
     norm_np = norms.view(m, s).double().cpu().numpy()[:, order]
     return [
-        PathResult(gx, ge, float(ends[k, 1]), float(ends[k, 0]), s, alphas_np[order], score_np[k], norm_np[k])
+        PathResult(gx, ge, float(ends[k, 1]), float(ends[k, 0]), s, alphas_np[order], score_np[k],
+                   norm_np[k] if with_norms else None)
         for k, (gx, ge) in enumerate(_split_rows(graphs, acc_x, acc_e))
     ]
 
@@ -210,7 +231,7 @@ class _Node:
 
 
 def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Selector,
-                       tolerance: float, initial_steps: int, max_steps: int) -> list[PathResult]:
+                       tolerance: float, initial_steps: int, max_steps: int, with_norms: bool = False) -> list[PathResult]:
     """Trapezoid rule with nodes added where the completeness error is.
 
     On each interval ``[a, b]`` of a path, ``F(b) - F(a)`` (known from the forward pass) is the
@@ -231,7 +252,7 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
     while pending:
         molecule = torch.tensor([k for k, _ in pending], device=device)
         alpha = torch.tensor([a for _, a in pending], device=device, dtype=dtype)
-        for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True):
+        for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True, with_norms=with_norms):
             b = p.batch
             dx = graphs.x[b.atom_rows] - graphs.x_base[b.atom_rows]
             de = graphs.edge_attr[b.pair_rows] - graphs.edge_base[b.pair_rows]
@@ -242,7 +263,8 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
             rows = zip(p.points.tolist(), p.grad_x.split(sizes_x), p.grad_e.split(sizes_e))
             for i, (j, gx, ge) in enumerate(rows):
                 k, a = pending[j]
-                nodes[k][a] = _Node(float(p.scores[i]), float(derivative[i]), float(p.gradient_norms[i]), gx, ge)
+                norm = float(p.gradient_norms[i]) if with_norms else math.nan
+                nodes[k][a] = _Node(float(p.scores[i]), float(derivative[i]), norm, gx, ge)
         pending = [(k, a) for k in range(m) for a in _refine(nodes[k], tolerance, max_steps)]
     results = []
     for k in range(m):
@@ -253,7 +275,7 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
         grad_e = torch.stack([n.grad_e for n in chosen]).mul(torch.as_tensor(weights, dtype=dtype, device=device).view(-1, 1, 1)).sum(0)
         results.append(PathResult(
             grad_x, grad_e, chosen[-1].score, chosen[0].score, len(alphas), alphas,
-            np.array([n.score for n in chosen]), np.array([n.gradient_norm for n in chosen]),
+            np.array([n.score for n in chosen]), np.array([n.gradient_norm for n in chosen]) if with_norms else None,
         ))
     return results
 
