@@ -6,17 +6,19 @@ CPU and ``--threads`` torch threads, over the first ``--molecules`` molecules of
 ``NCI/first_5K.smi`` that featurize AND have at least one atom pair: Captum cannot attribute an
 empty pair tensor, so molecules without pairs (a lone heavy atom) are left out of every route.
 
-1. Throughput, 50-step Gauss–Legendre, float32, molecules/s (best of ``--repeats``, each route
-   warmed up on a few molecules first):
+1. Throughput, 50-step Gauss–Legendre, float32, molecules/s (every route warmed up on a few
+   molecules, then all timed in turn ``--repeats`` times, best kept, so that the machine's slow
+   spells fall on all routes alike):
 
    * molattr ``IntegratedGradients.attribute`` over all molecules at once, for each ``--chunks``
      value of ``max_atoms_per_pass``; the fastest is "molattr" in the comparisons;
    * Captum's ``IntegratedGradients``, one molecule at a time, its 50 steps in one batch;
    * PyG ``Explainer`` + ``CaptumExplainer`` (node features only, one step per pass), timed on
      the first ``--pyg-molecules`` molecules, its rate extrapolated to all;
-   * the floor: the same 50 copies of every molecule in ``Batch`` objects of at most the fastest
-     chunk's atoms, built before timing, then one forward + ``torch.autograd.grad`` w.r.t. atom
-     and pair features per batch (no IG bookkeeping, no end-point scores).
+   * the floor, for each ``--chunks`` value: the same 50 copies of every molecule in ``Batch``
+     objects of at most that many atoms, built before timing, then one forward +
+     ``torch.autograd.grad`` w.r.t. atom and pair features per batch (no IG bookkeeping, no
+     end-point scores); molattr's time over the floor's is reported per pass size.
 
    In passing, the largest relative difference between molattr's and Captum's atom
    attributions on the first 20 molecules (``max |a - c| / max |c|`` per molecule).
@@ -45,8 +47,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -74,7 +76,6 @@ TOLERANCES = (0.2, 0.1, 0.07, 0.05, 0.02, 0.01)  # loosest first
 ADAPTIVE_MAX_STEPS = 512
 PARTS = ("throughput", "memory", "evaluations")
 
-T = TypeVar("T")
 
 
 # -- data and machine -----------------------------------------------------------------------
@@ -101,16 +102,6 @@ def machine(threads: int) -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.machine())
     return {"python": platform.python_version(), "torch": torch.__version__, "threads": threads, "cpu": cpu}
-
-
-def best_of(run: Callable[[], T], repeats: int) -> tuple[float, T]:
-    """Shortest wall time of ``repeats`` calls, and the last call's result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 # -- 1. throughput ----------------------------------------------------------------------------
@@ -171,12 +162,31 @@ def floor_run(model: nn.Module, target: int) -> Callable[[Sequence[Batch]], None
     return run
 
 
-def timed_route(name: str, run: Callable[[Sequence], T], warmup: Sequence, timed: Sequence, n_molecules: int,
-                repeats: int) -> tuple[dict, T]:
-    """Warm ``run`` up, time it on ``timed``; the rate is over the ``n_molecules`` molecules ``timed`` holds."""
-    run(warmup)
-    seconds, result = best_of(lambda: run(timed), repeats)
-    return {"route": name, "molecules": n_molecules, "seconds": seconds, "mol_per_s": n_molecules / seconds}, result
+@dataclass
+class Route:
+    """A timed route: ``run(timed)`` processes ``n_molecules`` molecules."""
+
+    name: str
+    run: Callable[[Sequence], object]
+    warmup: Sequence
+    timed: Sequence
+    n_molecules: int
+    chunk: int | None = None
+
+
+def time_round_robin(routes: list[Route], repeats: int) -> list[dict]:
+    """Warm every route up, then time them in turn ``repeats`` times (best kept), so that a slow
+    spell of the machine falls on all routes alike rather than on whichever ran then."""
+    for route in routes:
+        route.run(route.warmup)
+    best = [float("inf")] * len(routes)
+    for _ in range(repeats):
+        for k, route in enumerate(routes):
+            start = time.perf_counter()
+            route.run(route.timed)
+            best[k] = min(best[k], time.perf_counter() - start)
+    return [{"route": r.name, "chunk": r.chunk, "molecules": r.n_molecules, "seconds": t, "mol_per_s": r.n_molecules / t}
+            for r, t in zip(routes, best)]
 
 
 def max_relative_difference(ours: Sequence[Attribution], captum: Sequence[torch.Tensor]) -> float:
@@ -187,25 +197,27 @@ def max_relative_difference(ours: Sequence[Attribution], captum: Sequence[torch.
 def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data]) -> dict:
     model, target, n = checkpoint.model, args.target, len(graphs)
     warmup = graphs[:WARMUP_MOLECULES]
-    chunk_rows, ours = [], {}
-    for chunk in args.chunks:
-        row, ours[chunk] = timed_route(f"molattr, {chunk} atoms per pass", molattr_run(checkpoint, chunk, target),
-                                       warmup, graphs, n, args.repeats)
-        chunk_rows.append({"chunk": chunk, **row})
-    best = min(chunk_rows, key=lambda r: r["seconds"])
-    captum_row, captum_atoms = timed_route("Captum, per molecule", captum_run(model, target), warmup, graphs, n,
-                                           args.repeats)
     pyg_graphs = graphs[: args.pyg_molecules]
-    pyg_row, _ = timed_route(f"PyG Explainer + CaptumExplainer (first {len(pyg_graphs)} molecules, rate extrapolated)",
-                             pyg_run(model, target), warmup, pyg_graphs, len(pyg_graphs), args.repeats)
-    floor_row, _ = timed_route(f"floor: forward + backward only, {best['chunk']}-atom batches built beforehand",
-                               floor_run(model, target), floor_batches(warmup, N_STEPS, best["chunk"]),
-                               floor_batches(graphs, N_STEPS, best["chunk"]), n, args.repeats)
+    ours = [Route(f"molattr, {c} atoms per pass", molattr_run(checkpoint, c, target), warmup, graphs, n, c)
+            for c in args.chunks]
+    floors = [Route(f"floor: forward + backward only, {c}-atom batches built beforehand", floor_run(model, target),
+                    floor_batches(warmup, N_STEPS, c), floor_batches(graphs, N_STEPS, c), n, c) for c in args.chunks]
+    others = [
+        Route("Captum, per molecule", captum_run(model, target), warmup, graphs, n),
+        Route(f"PyG Explainer + CaptumExplainer (first {len(pyg_graphs)} molecules, rate extrapolated)",
+              pyg_run(model, target), warmup, pyg_graphs, len(pyg_graphs)),
+    ]
+    rows = time_round_robin(ours + others + floors, args.repeats)
+    chunk_rows, other_rows, floor_rows = rows[: len(ours)], rows[len(ours) : len(ours) + 2], rows[len(ours) + 2 :]
+    best = min(chunk_rows, key=lambda r: r["seconds"])
+    best_floor = next(r for r in floor_rows if r["chunk"] == best["chunk"])
+    ours_best = molattr_run(checkpoint, best["chunk"], target)(graphs[:CHECK_MOLECULES])
+    captum_atoms = captum_run(model, target)(graphs[:CHECK_MOLECULES])
     return {
-        "chunks": chunk_rows, "best_chunk": best["chunk"], "routes": [captum_row, pyg_row, floor_row],
-        "molattr_over_floor_time": best["seconds"] / floor_row["seconds"],
-        "max_relative_difference_vs_captum": max_relative_difference(ours[best["chunk"]][:CHECK_MOLECULES],
-                                                                     captum_atoms[:CHECK_MOLECULES]),
+        "chunks": chunk_rows, "best_chunk": best["chunk"], "routes": other_rows + floor_rows,
+        "molattr_over_floor_time": best["seconds"] / best_floor["seconds"],
+        "molattr_over_floor_time_per_chunk": {o["chunk"]: o["seconds"] / f["seconds"] for o, f in zip(chunk_rows, floor_rows)},
+        "max_relative_difference_vs_captum": max_relative_difference(ours_best, captum_atoms),
     }
 
 
@@ -217,7 +229,8 @@ def print_throughput(r: dict, n: int, repeats: int) -> None:
     for row in r["chunks"] + r["routes"]:
         print(f"| {row['route']} | {row['molecules']} | {row['seconds']:.2f} | {row['mol_per_s']:.1f} | "
               f"{row['mol_per_s'] / best['mol_per_s']:.2f}× |")
-    print(f"\nmolattr ({r['best_chunk']} atoms per pass) time ÷ floor time: {r['molattr_over_floor_time']:.2f}")
+    per_chunk = ", ".join(f"{c} atoms {v:.2f}" for c, v in r["molattr_over_floor_time_per_chunk"].items())
+    print(f"\nmolattr time ÷ floor time at the same pass size: {per_chunk} (fastest molattr: {r['molattr_over_floor_time']:.2f})")
     print(f"max relative difference of atom attributions, molattr vs Captum, first {CHECK_MOLECULES} molecules: "
           f"{r['max_relative_difference_vs_captum']:.1e}\n")
 

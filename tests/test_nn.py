@@ -8,7 +8,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import GINEConv, global_add_pool
 
 from molattr.featurize import FeatureSpec, featurize
-from molattr.nn import GaussianHistogramGather, PyGModelWrapper, SumGather, WeaveConfig, WeaveLayer, WeaveModel
+from molattr.nn import GaussianHistogramGather, PyGModelWrapper, SumGather, WeaveConfig, WeaveLayer
 from molattr.nn.gather import GAUSSIAN_BINS
 from molattr.scoring import forward_batch, raw_scores
 from tests.conftest import make_weave

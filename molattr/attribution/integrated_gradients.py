@@ -18,10 +18,11 @@ from molattr.attribution.quadrature import Method
 from molattr.attribution.result import Attribution, InteriorCurve
 from molattr.checkpoint import Checkpoint
 from molattr.errors import AttributionInputError
+from molattr.featurize import FeatureSpec
 
 Baseline = None | Data | Sequence[Data] | ReferenceBaselines
 #: Atoms per forward/backward pass when not given: CPU caches favour small passes, GPUs large ones.
-DEFAULT_ATOMS_PER_PASS = {"cpu": 4096, "cuda": 65536}
+DEFAULT_ATOMS_PER_PASS = {"cpu": 1024, "cuda": 65536}
 #: Paths integrated together by a fixed rule; bounds the bookkeeping of one call.
 PATHS_PER_GROUP = 4096
 #: Paths refined together by the adaptive rule, which keeps every node's gradients until the end.
@@ -44,7 +45,7 @@ class IntegratedGradients:
         device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
         dtype: ``torch.float32`` (default) or ``torch.float64`` for exactness checks.
         max_atoms_per_pass: memory budget of one pass, in atoms counting every alpha copy;
-            default 4096 on CPU (about 250 MiB with a W2N2 model, and as fast as any size there)
+            default 1024 on CPU (about 75 MiB with a W2N2 model, and as fast as any size there)
             and 65536 on CUDA (about 2.3 GiB). See ``docs/benchmarks.md``.
 
     Example::
@@ -54,9 +55,7 @@ class IntegratedGradients:
         print(attribution.summary())
     """
 
-    method_name = "integrated_gradients"
-
-    def __init__(self, model: Checkpoint | nn.Module, spec=None, tasks: Sequence[str] | None = None,
+    def __init__(self, model: Checkpoint | nn.Module, spec: FeatureSpec | None = None, tasks: Sequence[str] | None = None,
                  device: str | torch.device | None = "auto", dtype: torch.dtype = torch.float32,
                  max_atoms_per_pass: int | None = None) -> None:
         if dtype not in (torch.float32, torch.float64):
