@@ -46,6 +46,13 @@ class WeaveLayer(nn.Module):
             self.pair_to_pair = nn.Linear(pair_in, hidden)
             self.pair_out = nn.Linear(2 * hidden, pair_out)
 
+    def _atom_to_pair_halves(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``x @ W_first.T`` and ``x @ W_second.T`` for ``W = [W_first | W_second]`` of A→P (no bias)."""
+        weight = self.atom_to_pair.weight  # [hidden, 2 * atom_in]
+        n_in = weight.shape[1] // 2
+        both = x @ torch.cat([weight[:, :n_in], weight[:, n_in:]], dim=0).T  # [n_atoms, 2 * hidden]
+        return both[:, : weight.shape[0]], both[:, weight.shape[0] :]
+
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor | None]:
         i, j = edge_index[0], edge_index[1]
         pair_message = torch.relu(self.pair_to_atom(edge_attr))
@@ -54,9 +61,10 @@ class WeaveLayer(nn.Module):
         atoms = torch.relu(self.atom_out(torch.cat([torch.relu(self.atom_to_atom(x)), to_atoms], dim=1)))
         if not self.update_pairs:
             return atoms, None
-        x_i, x_j = x[i], x[j]
-        from_atoms = torch.relu(self.atom_to_pair(torch.cat([x_i, x_j], dim=1))) + torch.relu(
-            self.atom_to_pair(torch.cat([x_j, x_i], dim=1))
-        )
+        # W [a_i, a_j] = W_first a_i + W_second a_j: project each atom once (both halves at once),
+        # then gather per pair, instead of multiplying a [n_pairs, 2 * atom_in] concatenation twice.
+        first, second = self._atom_to_pair_halves(x)
+        bias = self.atom_to_pair.bias
+        from_atoms = torch.relu(first[i] + second[j] + bias) + torch.relu(first[j] + second[i] + bias)
         pairs = torch.relu(self.pair_out(torch.cat([from_atoms, torch.relu(self.pair_to_pair(edge_attr))], dim=1)))
         return atoms, pairs
