@@ -6,6 +6,9 @@ Quick use::
     model = molattr.load_model("w2n2-tox21")
     table = molattr.predict(model, ["CC(=O)Oc1ccccc1C(=O)O"])
     attribution = molattr.IntegratedGradients(model).attribute("CC(=O)Oc1ccccc1C(=O)O", target="NR-AhR")
+    atoms = molattr.map_attribution(attribution).atoms()      # one row per atom
+
+Pictures: :mod:`molattr.draw` (2D heatmaps, 3D views, saturation plots); reports: :mod:`molattr.report`.
 """
 from molattr.attribution import Attribution, IntegratedGradients, Method, ReferenceBaselines
 from molattr.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -20,6 +23,7 @@ from molattr.errors import (
     NonFiniteOutputError,
 )
 from molattr.featurize import FeatureSpec, featurize
+from molattr.mapping import MoleculeMap, map_attribution
 from molattr.predict import predict, predict_graphs, predict_table
 
 __version__ = "0.1.0"
@@ -29,6 +33,6 @@ load_model = load_checkpoint
 __all__ = [
     "Attribution", "AttributionInputError", "IntegratedGradients", "Method", "NonFiniteOutputError", "ReferenceBaselines",
     "Checkpoint", "CheckpointError", "FeatureSpec", "FeaturizationMismatchError", "InputFileError",
-    "InvalidMoleculeError", "MolattrError", "featurize", "load_checkpoint", "load_model", "parse_smiles",
+    "InvalidMoleculeError", "MolattrError", "MoleculeMap", "featurize", "map_attribution", "load_checkpoint", "load_model", "parse_smiles",
     "predict", "predict_graphs", "predict_table", "save_checkpoint", "to_mol",
 ]

@@ -43,7 +43,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="molattr")
 def main() -> None:
-    """Explain molecular graph networks: weave featurization, models, predictions."""
+    """Explain molecular graph networks: weave featurization, models, predictions, attributions."""
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -89,6 +89,55 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
     click.echo(f"\n{len(result)} rows ({_summary(result['status'])}) -> {output}")
     for _, row in result[result["error"] != ""].iterrows():
         click.echo(f"  {input_file}, line {row['line']}: {row['error']}", err=True)
+
+
+@main.command()
+@click.argument("input_file", required=False, type=click.Path(path_type=Path))
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
+@click.option("-t", "--target", default=None, help="Task name or index to explain (default: the model's first task).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("attribution-report"),
+              show_default=True, help="Report folder (report.html, tables, SDF, images).")
+@click.option("--output", "output_kind", type=click.Choice(["logit", "probability"]), default="logit", show_default=True,
+              help="Explain the raw logit or the probability.")
+@click.option("--method", default="adaptive", show_default=True,
+              help="Quadrature: adaptive, gauss_legendre, riemann_left|right|middle, trapezoid.")
+@click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule.")
+@click.option("--tolerance", type=float, default=0.01, show_default=True, help="Relative completeness tolerance (adaptive).")
+@click.option("--atom-rule", type=click.Choice(["all_pairs", "bonded_pairs", "atoms_only"]), default="all_pairs",
+              show_default=True, help="Which pair attributions each atom receives half of.")
+@click.option("--max-cards", type=click.IntRange(0), default=200, show_default=True,
+              help="Molecule cards drawn in report.html (the tables cover every row).")
+@click.option("--3d/--no-3d", "with_3d", default=True, show_default=True, help="Write a 3D view per card.")
+@click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
+@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda.")
+def attribute(input_file: Path | None, model: str, target: str | None, out: Path, output_kind: str, method: str,
+              steps: int, tolerance: float, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
+              id_column: str | None, device: str) -> None:
+    """Explain one task's score for each molecule of INPUT_FILE with integrated gradients.
+
+    Writes OUT/report.html (a card per molecule: 2D heatmap, top atoms, bonds and features,
+    saturation curve, completeness gap, 3D view), molecules.csv (one row per input row, with its
+    status), atoms/bonds/pairs/features.csv and attributions.sdf. Without INPUT_FILE, the example
+    drugs in datasets/examples/drugs.smi are used.
+    """
+    from molattr.attribution import IntegratedGradients
+    from molattr.report import ReportContext, attribute_rows, write_report
+
+    input_file = input_file or _example_input()
+    checkpoint = load_checkpoint(model)
+    task = _task(checkpoint.tasks, target)
+    table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
+    ig = IntegratedGradients(checkpoint, device=device)
+    outcomes = attribute_rows(ig, table, task, atom_rule, progress=len(table) > 20, output=output_kind, method=method,
+                              n_steps=steps, tolerance=tolerance, return_interior=True)
+    context = ReportContext(checkpoint.name, str(input_file), task, output_kind, method, atom_rule)
+    report = write_report(outcomes, out, context, max_cards, with_3d)
+    statuses = pd.Series([o.status for o in outcomes], dtype=str)
+    click.echo(f"{len(outcomes)} rows ({_summary(statuses)}) -> {report}")
+    for o in outcomes:
+        if o.error:
+            click.echo(f"  {input_file}, line {o.line}: {o.error}", err=True)
 
 
 @main.command()
@@ -190,6 +239,17 @@ def list_models() -> None:
         score = " ".join(f"{k}={v:.3f}" for k, v in test.items() if k.startswith("mean_") and isinstance(v, float))
         click.echo(f"{folder.name:24s} {config.get('model_family', ''):6s} {config['task_type']:14s} "
                    f"{len(config['tasks']):3d} tasks  test {score}")
+
+
+def _task(tasks: list[str], target: str | None) -> str:
+    """The task named (or numbered) by ``--target``; the first task without one."""
+    if target is None:
+        return tasks[0]
+    if target in tasks:
+        return target
+    if target.isdigit() and int(target) < len(tasks):
+        return tasks[int(target)]
+    raise click.BadParameter(f"no task {target!r}; the model's tasks: {', '.join(tasks)}", param_hint="--target")
 
 
 def _metrics_text(metrics: dict) -> str:

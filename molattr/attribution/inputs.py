@@ -11,7 +11,8 @@ from torch_geometric.data import Data
 
 from molattr.checkpoint import Checkpoint
 from molattr.errors import AttributionInputError, FeaturizationMismatchError
-from molattr.featurize import FeatureSpec, featurize
+from molattr.chem import parse_smiles, prepare_mol
+from molattr.featurize import FeatureSpec, featurize_parsed
 
 Molecule = str | Chem.Mol | Data
 Molecules = Molecule | Sequence[Molecule]
@@ -53,6 +54,9 @@ class AttributedModel:
     def graphs(self, molecules: Molecules) -> tuple[list[Data], bool]:
         """Featurized graphs, and whether a single molecule (not a list) was given.
 
+        Graphs made here carry ``mol``, the parsed RDKit molecule whose atom ``i`` is node ``i``
+        (after the spec's fragment policy); a given graph keeps the ``mol`` it has, if any.
+
         Raises:
             InvalidMoleculeError: a SMILES or molecule that cannot be featurized.
             FeaturizationMismatchError: a graph featurized with another spec, or of other widths.
@@ -72,7 +76,15 @@ class AttributedModel:
                 f"cannot featurize {item if isinstance(item, str) else 'an RDKit molecule'}: this model has no "
                 "featurization spec; pass spec=FeatureSpec(...) or featurized graphs"
             )
-        return featurize(item, self.spec)
+        if isinstance(item, str):
+            parsed = parse_smiles(item, self.spec.fragments)
+        elif isinstance(item, Chem.Mol):
+            parsed = prepare_mol(item, self.spec.fragments)
+        else:
+            raise AttributionInputError(f"expected a SMILES, an RDKit Mol or a featurized graph (got {type(item).__name__})")
+        graph = featurize_parsed(parsed, self.spec)
+        graph.mol = parsed.mol  # atom i of the graph is atom i of this molecule: attributions map back onto it
+        return graph
 
     def _check_graph(self, graph: Data) -> None:
         if self.spec is None:

@@ -196,7 +196,9 @@ class IntegratedGradients:
                                      np.mean([r.gradient_norms for r in results], 0)) if _same_alphas(results) else None
         return Attribution(
             smiles=str(getattr(graph, "smiles", "")), atom_attr=atom, pair_attr=pair,
-            pair_index=graph.edge_index.cpu().numpy(), atom_columns=atom_columns, pair_columns=pair_columns,
+            pair_index=graph.edge_index.cpu().numpy(),
+            pair_distance=graph.pair_distance.cpu().numpy() if "pair_distance" in graph else None,
+            mol=getattr(graph, "mol", None), atom_columns=atom_columns, pair_columns=pair_columns,
             target=index, target_name=name, output=output, method=method,
             prediction=float(np.mean([r.f_input for r in results])),
             baseline_prediction=float(np.mean([r.f_baseline for r in results])),

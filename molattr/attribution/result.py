@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from rdkit import Chem
 
 #: |F(input) - F(baseline)| below this is "no difference": the relative gap is undefined (NaN).
 MIN_DELTA = 1e-6
@@ -28,7 +29,12 @@ class Attribution:
     """Attributions of one molecule's target score.
 
     Shapes:
-        ``atom_attr [n_atoms, F_a]``, ``pair_attr [n_pairs, F_p]``, ``pair_index [2, n_pairs]``.
+        ``atom_attr [n_atoms, F_a]``, ``pair_attr [n_pairs, F_p]``, ``pair_index [2, n_pairs]``,
+        ``pair_distance [n_pairs]`` (graph distance of each pair, when the graph had it).
+
+    ``mol`` is the RDKit molecule whose atom ``i`` is row ``i`` of ``atom_attr`` (set when the
+    molecule was given as SMILES or ``Mol``, or as a graph carrying ``mol``); the maps and
+    pictures of :mod:`molattr.mapping` and :mod:`molattr.draw` use it.
 
     ``prediction`` is F(input), ``baseline_prediction`` F(baseline) (the mean over baselines for
     expected gradients); ``gap = total - (prediction - baseline_prediction)``, and
@@ -51,6 +57,8 @@ class Attribution:
     baseline_prediction: float
     evaluations: int
     interior: InteriorCurve | None = None
+    pair_distance: np.ndarray | None = None
+    mol: Chem.Mol | None = None
     extra: dict = field(default_factory=dict)
 
     @property

@@ -1,0 +1,50 @@
+"""A diverging colour scale centred on zero with symmetric limits."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+
+Colour = tuple[float, float, float]
+
+#: Default colour map: blue lowers the score, red raises it (white is zero).
+DEFAULT_CMAP = "RdBu_r"
+
+
+@dataclass(frozen=True)
+class DivergingScale:
+    """Maps ``[-vmax, vmax]`` onto a diverging colour map, zero onto its centre (white for ``RdBu_r``).
+
+    ``vmax`` is the largest absolute finite value drawn (1.0 when every value is zero, so that
+    zero maps to the centre and nothing raises). NaN values get ``nan_colour`` (light grey).
+    """
+
+    vmax: float
+    cmap: str = DEFAULT_CMAP
+    nan_colour: Colour = (0.85, 0.85, 0.85)
+
+    @classmethod
+    def symmetric(cls, values: Iterable[np.ndarray], cmap: str = DEFAULT_CMAP, vmax: float | None = None) -> "DivergingScale":
+        """The scale whose limits are ``±max |value|`` over all finite values (or ``±vmax`` when given)."""
+        if vmax is None:
+            finite = [np.abs(v[np.isfinite(v)]) for v in (np.asarray(x, dtype=float) for x in values)]
+            vmax = max((float(f.max()) for f in finite if f.size), default=0.0)
+        if not vmax > 0 or not math.isfinite(vmax):
+            vmax = 1.0
+        matplotlib.colormaps[cmap]  # an unknown name raises here, not mid-drawing
+        return cls(float(vmax), cmap)
+
+    def colour(self, value: float) -> Colour:
+        """RGB in [0, 1] for one value (clipped to the limits)."""
+        if not math.isfinite(value):
+            return self.nan_colour
+        position = 0.5 + 0.5 * max(-1.0, min(1.0, value / self.vmax))
+        r, g, b, _ = matplotlib.colormaps[self.cmap](position)
+        return (float(r), float(g), float(b))
+
+    def hex(self, value: float) -> str:
+        """``#rrggbb`` for one value."""
+        return "#" + "".join(f"{round(255 * c):02x}" for c in self.colour(value))

@@ -1,0 +1,216 @@
+"""2D attribution heatmaps drawn with RDKit's MolDraw2D: coloured atoms and bonds, legend, colour bar.
+
+Computing the values (:mod:`molattr.mapping`) is kept apart from drawing them, as in RDKit's
+SimilarityMaps; the caller picks SVG or PNG.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rdkit import Chem, Geometry
+from rdkit.Chem import rdDepictor
+from rdkit.Chem.Draw import rdMolDraw2D
+
+from molattr.draw.colors import DEFAULT_CMAP, DivergingScale
+from molattr.errors import AttributionInputError
+from molattr.mapping.molecule_map import MoleculeMap
+
+ImageFormat = Literal["svg", "png"]
+#: Height in pixels of the colour bar band under the molecules.
+COLOURBAR_HEIGHT = 58
+ATOM_RADIUS = 0.45
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A drawn picture: SVG text or PNG bytes. Shows inline in Jupyter; ``save(path)`` writes it."""
+
+    format: ImageFormat
+    data: str | bytes
+
+    def save(self, path: str | Path) -> Path:
+        """Write the picture to ``path``; returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.data, bytes):
+            path.write_bytes(self.data)
+        else:
+            path.write_text(self.data)
+        return path
+
+    def _repr_svg_(self) -> str | None:
+        return self.data if self.format == "svg" else None
+
+    def _repr_png_(self) -> bytes | None:
+        return self.data if self.format == "png" else None
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What one panel shows: the molecule with 2D coordinates, colours per atom and bond, a legend."""
+
+    mol: Chem.Mol
+    atom_colours: dict[int, tuple[float, float, float]]
+    bond_colours: dict[int, tuple[float, float, float]]
+    legend: str
+
+
+def legend_text(molecule_map: MoleculeMap, name: str | None = None) -> str:
+    """Two lines: name (or SMILES) and task; F(input), F(baseline) and the completeness gap."""
+    a = molecule_map.attribution
+    title = name or a.smiles or "molecule"
+    if len(title) > 48:
+        title = title[:45] + "..."
+    gap = f"{100 * a.relative_gap:.2f}%" if not math.isnan(a.relative_gap) else f"{a.gap:+.1e} abs."
+    method = "gradient" if a.method.startswith("gradient") else "IG"
+    return (f"{title} | {a.target_name} ({a.output}, {method})\n"
+            f"F={a.prediction:.3f}  F(baseline)={a.baseline_prediction:.3f}  gap {gap}")
+
+
+def scale_for(maps: Sequence[MoleculeMap], cmap: str = DEFAULT_CMAP, vmax: float | None = None, bonds: bool = True) -> DivergingScale:
+    """The symmetric scale covering every atom (and bond) value of ``maps``."""
+    values = [m.atom_values for m in maps] + ([m.bond_values for m in maps] if bonds else [])
+    return DivergingScale.symmetric(values, cmap, vmax)
+
+
+def panel_of(molecule_map: MoleculeMap, scale: DivergingScale, bonds: bool = True, atom_notes: bool = False,
+             name: str | None = None, legend: str | None = None) -> Panel:
+    """A panel for one molecule map on a given scale (NaN values are drawn grey)."""
+    mol = depiction(molecule_map.mol)
+    if atom_notes:
+        for atom, value in zip(mol.GetAtoms(), molecule_map.atom_values):
+            atom.SetProp("atomNote", "nan" if math.isnan(value) else f"{value:+.2f}")
+    atom_colours = {k: scale.colour(float(v)) for k, v in enumerate(molecule_map.atom_values)}
+    bond_colours = {k: scale.colour(float(v)) for k, v in enumerate(molecule_map.bond_values)} if bonds else {}
+    return Panel(mol, atom_colours, bond_colours, legend if legend is not None else legend_text(molecule_map, name))
+
+
+def depiction(mol: Chem.Mol) -> Chem.Mol:
+    """A copy with fresh 2D coordinates (3D conformers are dropped; CoordGen, then RDKit's default).
+
+    Raises:
+        AttributionInputError: RDKit cannot lay the molecule out in 2D.
+    """
+    copy = Chem.Mol(mol)
+    copy.RemoveAllConformers()
+    try:
+        rdDepictor.SetPreferCoordGen(True)
+        rdDepictor.Compute2DCoords(copy)
+    except Exception:
+        try:
+            rdDepictor.SetPreferCoordGen(False)
+            rdDepictor.Compute2DCoords(copy)
+        except Exception as exc:
+            raise AttributionInputError(f"RDKit cannot lay out {Chem.MolToSmiles(mol)!r} in 2D: {exc}") from exc
+    finally:
+        rdDepictor.SetPreferCoordGen(False)
+    return copy
+
+
+def draw_panels(panels: Sequence[Panel], scale: DivergingScale, per_row: int = 3, size: tuple[int, int] = (420, 340),
+                image_format: ImageFormat = "svg", colourbar: bool = True, colourbar_label: str = "attribution: blue lowers the score, red raises it") -> Picture:
+    """Draw panels in a grid (``per_row`` wide) with one colour bar for the shared ``scale``.
+
+    Returns a :class:`Picture` (SVG or PNG).
+    """
+    if not panels:
+        raise AttributionInputError("nothing to draw (got no molecules)")
+    if image_format not in ("svg", "png"):
+        raise AttributionInputError(f"image format must be 'svg' or 'png' (got {image_format!r})")
+    width, height = size
+    cols = min(per_row, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    band = COLOURBAR_HEIGHT if colourbar else 0
+    canvas = (cols * width, rows * height + band)
+    drawer_class = rdMolDraw2D.MolDraw2DSVG if image_format == "svg" else rdMolDraw2D.MolDraw2DCairo
+    drawer = drawer_class(canvas[0], canvas[1], width, height)
+    options = drawer.drawOptions()
+    options.legendFontSize = 15
+    options.legendFraction = 0.14
+    options.annotationFontScale = 0.6
+    options.clearBackground = True
+    options.fixedBondLength = min(width, height) / 8  # small molecules are not blown up; large ones shrink to fit
+    options.setBackgroundColour((1, 1, 1, 1))
+    drawer.DrawMolecules(
+        [p.mol for p in panels],
+        highlightAtoms=[list(p.atom_colours) for p in panels],
+        highlightBonds=[list(p.bond_colours) for p in panels],
+        highlightAtomColors=[p.atom_colours for p in panels],
+        highlightBondColors=[p.bond_colours for p in panels],
+        highlightAtomRadii=[{k: ATOM_RADIUS for k in p.atom_colours} for p in panels],
+        legends=[p.legend for p in panels],
+    )
+    if colourbar:
+        _draw_colourbar(drawer, scale, canvas, rows * height, colourbar_label)
+    drawer.FinishDrawing()
+    return Picture(image_format, drawer.GetDrawingText())
+
+
+def _draw_colourbar(drawer: rdMolDraw2D.MolDraw2D, scale: DivergingScale, canvas: tuple[int, int], top: int,
+                    label: str) -> None:
+    """A horizontal bar of ``-vmax ... +vmax`` centred under the grid, labelled at both ends and zero."""
+    drawer.SetOffset(0, 0)
+    bar_width = min(320, canvas[0] - 60)
+    left = (canvas[0] - bar_width) / 2
+    y0, y1 = top + 6, top + 20
+    steps = 64
+    drawer.SetFillPolys(True)
+    for k in range(steps):
+        value = scale.vmax * (2 * (k + 0.5) / steps - 1)
+        drawer.SetColour(scale.colour(value))
+        x0 = left + bar_width * k / steps
+        drawer.DrawRect(Geometry.Point2D(x0, y0), Geometry.Point2D(x0 + bar_width / steps + 0.6, y1), rawCoords=True)
+    drawer.SetColour((0.2, 0.2, 0.2))
+    drawer.SetFontSize(12)
+    y_text = y1 + 12
+    for text, x in ((f"{-scale.vmax:+.2g}", left), ("0", left + bar_width / 2), (f"{scale.vmax:+.2g}", left + bar_width)):
+        drawer.DrawString(text, Geometry.Point2D(x, y_text), rawCoords=True)
+    drawer.DrawString(label, Geometry.Point2D(left + bar_width / 2, y_text + 14), rawCoords=True)
+
+
+def draw_heatmap(molecule_map: MoleculeMap, image_format: ImageFormat = "svg", size: tuple[int, int] = (460, 380),
+                 cmap: str = DEFAULT_CMAP, vmax: float | None = None, bonds: bool = True, atom_notes: bool = False,
+                 name: str | None = None, colourbar: bool = True) -> Picture:
+    """One molecule's heatmap: atoms (and bonds) coloured by attribution on a symmetric diverging
+    scale, a legend (name, task, F(input), F(baseline), completeness gap) and a colour bar.
+
+    ``vmax`` fixes the limits (``±vmax``) to compare pictures; by default ``±max |value|``.
+    ``atom_notes`` writes each atom's value next to it. Returns a :class:`Picture`.
+    """
+    scale = scale_for([molecule_map], cmap, vmax, bonds)
+    panel = panel_of(molecule_map, scale, bonds, atom_notes, name)
+    return draw_panels([panel], scale, 1, size, image_format, colourbar)
+
+
+def draw_grid(maps: Sequence[MoleculeMap], image_format: ImageFormat = "svg", per_row: int = 3,
+              size: tuple[int, int] = (360, 300), cmap: str = DEFAULT_CMAP, vmax: float | None = None,
+              shared_scale: bool = True, bonds: bool = True, atom_notes: bool = False,
+              names: Sequence[str | None] | None = None) -> Picture:
+    """Many molecules in a grid. ``shared_scale=True`` puts them all on one scale (one colour bar);
+    ``False`` scales each panel to its own ``±max |value|`` (no colour bar: the limits differ)."""
+    names = list(names) if names is not None else [None] * len(maps)
+    if len(names) != len(maps):
+        raise AttributionInputError(f"{len(names)} names for {len(maps)} molecules")
+    shared = scale_for(maps, cmap, vmax, bonds)
+    panels = [panel_of(m, shared if shared_scale else scale_for([m], cmap, vmax, bonds), bonds, atom_notes, n)
+              for m, n in zip(maps, names)]
+    return draw_panels(panels, shared, per_row, size, image_format, colourbar=shared_scale)
+
+
+def draw_comparison(maps: Sequence[MoleculeMap], titles: Sequence[str], image_format: ImageFormat = "svg",
+                    size: tuple[int, int] = (380, 320), cmap: str = DEFAULT_CMAP, bonds: bool = True) -> Picture:
+    """The same molecule under several attribution methods side by side (e.g. the gradient at the
+    input next to integrated gradients, the paper's Fig. 4), each on its own symmetric scale
+    (the methods' units differ), with ``titles`` heading the legends."""
+    if len(titles) != len(maps):
+        raise AttributionInputError(f"{len(titles)} titles for {len(maps)} maps")
+    panels = []
+    for m, title in zip(maps, titles):
+        own = scale_for([m], cmap, None, bonds)
+        panels.append(panel_of(m, own, bonds, legend=f"{title} (scale max {own.vmax:.2g})\n" + legend_text(m).split("\n")[1]))
+    return draw_panels(panels, scale_for(maps, cmap, None, bonds), len(panels), size, image_format, colourbar=False)
+

@@ -1,0 +1,170 @@
+"""Pictures: colours on the right atoms, symmetric scales, PNG/SVG/HTML files, saturation plots, fallbacks."""
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+from rdkit import Chem
+from rdkit.Chem import AllChem
+
+import molattr
+from molattr.draw import (
+    DivergingScale, EmbeddingWarning, draw_comparison, draw_grid, draw_heatmap, embed, plot_saturation, view_3d,
+    write_3d_html,
+)
+from molattr.draw.heatmap2d import legend_text
+from molattr.errors import AttributionInputError
+from molattr.mapping import map_attribution
+from tests.conftest import make_weave, planted_attribution
+
+PHENOL = "Oc1ccccc1"  # atom 0 is the oxygen
+
+
+def atom_fills(svg: str) -> dict[int, str]:
+    """Fill colour of each atom's highlight ellipse in an RDKit SVG."""
+    fills = {}
+    for match in re.finditer(r"<ellipse[^>]*class='atom-(\d+)'[^>]*style='fill:(#[0-9A-Fa-f]{6})", svg):
+        fills.setdefault(int(match.group(1)), match.group(2).lower())
+    return fills
+
+
+def same_colour(a: str, b: str) -> bool:
+    """Equal up to RDKit's rounding of colour channels (one unit in 255)."""
+    return all(abs(int(a[k:k + 2], 16) - int(b[k:k + 2], 16)) <= 1 for k in (1, 3, 5))
+
+
+def test_scale_is_symmetric_and_centred_on_zero():
+    scale = DivergingScale.symmetric([np.array([-0.5, 2.0, np.nan])])
+    assert scale.vmax == 2.0
+    assert scale.colour(0.0) == pytest.approx(scale.colour(-0.0))
+    low, high = scale.colour(-2.0), scale.colour(2.0)
+    assert low[2] > low[0] and high[0] > high[2]  # blue for negative, red for positive (RdBu_r)
+    assert scale.colour(5.0) == high  # clipped
+    assert scale.colour(float("nan")) == scale.nan_colour
+    assert DivergingScale.symmetric([np.zeros(3)]).vmax == 1.0  # all-zero: a valid scale, everything at the centre
+    with pytest.raises((KeyError, ValueError)):
+        DivergingScale.symmetric([np.ones(2)], cmap="no-such-map")
+
+
+def test_planted_colours_land_on_the_planted_atoms():
+    m = map_attribution(planted_attribution(PHENOL, {0: -1.0, 4: 2.0}), "atoms_only")
+    fills = atom_fills(draw_heatmap(m, "svg", bonds=False).data)
+    scale = DivergingScale.symmetric([m.atom_values])
+    assert same_colour(fills[4], scale.hex(2.0)) and same_colour(fills[0], scale.hex(-1.0))
+    assert not same_colour(fills[0], scale.hex(-2.0))  # half the limit: paler than the end of the scale
+    assert all(same_colour(fills[k], scale.hex(0.0)) for k in (1, 2, 3, 5, 6))
+
+
+def test_bond_colours_follow_bonded_pairs():
+    m = map_attribution(planted_attribution("CCO", pair_values={(1, 2): 1.0}), "atoms_only")
+    svg = draw_heatmap(m, "svg").data
+    scale = DivergingScale.symmetric([m.atom_values, m.bond_values])
+    bond_fills = dict(re.findall(r"<path class='bond-(\d+) [^']*' d='[^']*' style='fill:(#[0-9A-Fa-f]{6})", svg))
+    assert same_colour(bond_fills["1"].lower(), scale.hex(1.0)) and same_colour(bond_fills["0"].lower(), scale.hex(0.0))
+
+
+def test_shared_scale_in_grids():
+    weak = map_attribution(planted_attribution(PHENOL, {4: 0.5}), "atoms_only")
+    strong = map_attribution(planted_attribution(PHENOL, {4: 2.0}), "atoms_only")
+    shared = atom_fills(draw_grid([weak, strong], "svg", shared_scale=True).data)
+    own = atom_fills(draw_grid([weak, strong], "svg", shared_scale=False).data)
+    # one SVG, panels drawn in order: the first panel's atom 4 is paler on the shared scale
+    scale = DivergingScale.symmetric([np.array([2.0])])
+    assert any(same_colour(f, scale.hex(0.5)) for f in shared.values())
+    assert not any(same_colour(f, scale.hex(0.5)) for f in own.values())  # own scales: both atoms 4 at full colour
+
+
+def test_nan_atoms_are_grey_and_all_zero_attributions_draw():
+    nan_map = map_attribution(planted_attribution(PHENOL, {0: float("nan"), 3: 1.0}), "atoms_only")
+    fills = atom_fills(draw_heatmap(nan_map, "svg").data)
+    assert same_colour(fills[0], DivergingScale(1.0).hex(float("nan"))) and same_colour(fills[3], DivergingScale(1.0).hex(1.0))
+    zero = map_attribution(planted_attribution(PHENOL))
+    assert all(same_colour(f, DivergingScale(1.0).hex(0.0)) for f in atom_fills(draw_heatmap(zero, "svg").data).values())
+
+
+def test_png_and_svg_files(tmp_path):
+    m = map_attribution(planted_attribution(PHENOL, {0: -1.0, 4: 2.0}))
+    png = draw_heatmap(m, "png", size=(400, 300), atom_notes=True, name="phenol").save(tmp_path / "a.png")
+    image = Image.open(png)
+    assert image.size == (400, 300 + 58)
+    pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(pixels, axis=0)) > 50  # a real picture, not a blank canvas
+    svg = draw_heatmap(m, "svg", name="phenol").save(tmp_path / "a.svg").read_text()
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    assert "+0.01" not in svg  # no atom notes unless asked
+    with pytest.raises(AttributionInputError, match="image format"):
+        draw_heatmap(m, "gif")
+
+
+def test_legend_reports_prediction_baseline_and_gap():
+    a = planted_attribution(PHENOL, {4: 2.0})
+    a.prediction, a.baseline_prediction = 3.0, 0.5  # total 2.0 vs delta 2.5: a 20% gap
+    legend = legend_text(map_attribution(a), "phenol")
+    for expected in ("phenol", "task (logit, IG)", "F=3.000", "F(baseline)=0.500", "gap 20.00%"):
+        assert expected in legend
+    a.prediction = a.baseline_prediction = 0.5  # no difference: the absolute gap is shown
+    assert "gap +2.0e+00 abs." in legend_text(map_attribution(a))
+
+
+def test_gradient_next_to_integrated_gradients():
+    spec = molattr.FeatureSpec(preset="full", max_distance=2)
+    ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")
+    from molattr.attribution import input_gradients
+
+    maps = [map_attribution(input_gradients(ig, PHENOL)), map_attribution(ig.attribute(PHENOL))]
+    png = draw_comparison(maps, ["gradient at input", "integrated gradients"], "png", size=(300, 250))
+    assert png._repr_png_() == png.data and png._repr_svg_() is None
+    assert Image.open(io.BytesIO(png.data)).size == (600, 250)
+    with pytest.raises(AttributionInputError, match="titles"):
+        draw_comparison(maps, ["one"])
+
+
+def test_3d_view_colours_every_atom_and_writes_html(tmp_path):
+    m = map_attribution(planted_attribution(PHENOL, {0: -1.0, 4: 2.0}), "atoms_only")
+    view = view_3d(m)
+    script = view.write_html()
+    scale = DivergingScale.symmetric([m.atom_values])
+    assert script.count('"index"') == 7
+    assert scale.hex(2.0) in script and scale.hex(-1.0) in script
+    page = write_3d_html(m, tmp_path / "v.html", name="phenol").read_text()
+    assert "phenol" in page and "addModel" in page and "could not embed" not in page
+    conformer = embed(m.mol)
+    assert conformer.is_3d and conformer.mol.GetNumAtoms() == 7
+    tert_butanol = embed(Chem.MolFromSmiles("CC(C)(C)O")).mol.GetConformer().GetPositions()
+    assert np.linalg.matrix_rank(tert_butanol - tert_butanol.mean(0), tol=0.1) == 3  # really 3D, not a flat layout
+
+
+def test_3d_falls_back_to_2d_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(AllChem, "EmbedMolecule", lambda *args, **kwargs: -1)
+    m = map_attribution(planted_attribution(PHENOL, {0: 1.0}))
+    with pytest.warns(EmbeddingWarning, match="could not embed"):
+        page = write_3d_html(m, tmp_path / "v.html").read_text()
+    assert "2D layout is shown" in page
+
+
+def test_saturation_plot():
+    spec = molattr.FeatureSpec(preset="full", max_distance=2)
+    ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")
+    curves = ig.attribute(["CCO", PHENOL, "CC(=O)O"], method="gauss_legendre", n_steps=20, return_interior=True)
+    figure = plot_saturation(curves)
+    score_axes, gradient_axes = figure.axes
+    assert len(score_axes.lines) == len(gradient_axes.lines) == 3
+    for line in score_axes.lines:  # normalized: from 0 at the first alpha to 1 at the last
+        y = line.get_ydata()
+        assert y[0] == pytest.approx(0.0) and y[-1] == pytest.approx(1.0)
+    for line in gradient_axes.lines:
+        assert max(line.get_ydata()) == pytest.approx(1.0)
+    raw = plot_saturation(curves[1])
+    np.testing.assert_allclose(raw.axes[0].lines[0].get_ydata(), curves[1].interior.scores)
+    buffer = io.BytesIO()
+    raw.savefig(buffer, format="png")
+    assert buffer.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(AttributionInputError, match="return_interior=True"):
+        plot_saturation(ig.attribute("CCO", method="gauss_legendre", n_steps=4))
+    with pytest.raises(AttributionInputError, match="labels"):
+        plot_saturation(curves, labels=["a"])
