@@ -154,11 +154,13 @@ def test_saturation_plot():
     figure = plot_saturation(curves)
     score_axes, gradient_axes = figure.axes
     assert len(score_axes.lines) == len(gradient_axes.lines) == 3
-    for line in score_axes.lines:  # normalized: from 0 at the first alpha to 1 at the last
+    for line in score_axes.lines:  # normalized: 0 at the first alpha, largest absolute value 1
         y = line.get_ydata()
-        assert y[0] == pytest.approx(0.0) and y[-1] == pytest.approx(1.0)
+        assert y[0] == pytest.approx(0.0) and np.abs(y).max() == pytest.approx(1.0)
     for line in gradient_axes.lines:
         assert max(line.get_ydata()) == pytest.approx(1.0)
+    many = plot_saturation(curves * 3)  # beyond 8 molecules: faint curves under their median
+    assert len(many.axes[0].lines) == 10 and many.axes[0].lines[-1].get_label() == "median of 9"
     raw = plot_saturation(curves[1])
     np.testing.assert_allclose(raw.axes[0].lines[0].get_ydata(), curves[1].interior.scores)
     buffer = io.BytesIO()

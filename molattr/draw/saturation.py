@@ -13,14 +13,18 @@ from matplotlib.figure import Figure
 from molattr.attribution.result import Attribution
 from molattr.errors import AttributionInputError
 
+#: Up to this many molecules each curve is labelled; beyond, the median is drawn over faint curves.
+MAX_LABELLED = 8
+
 
 def plot_saturation(attributions: Attribution | Sequence[Attribution], labels: Sequence[str] | None = None,
                     normalize: bool | None = None, figsize: tuple[float, float] = (9.0, 3.4)) -> Figure:
     """Two panels: the target score at each alpha, and the gradient magnitude at each alpha.
 
-    With ``normalize`` (default: when there is more than one molecule) each score curve is
-    rescaled to ``(F(alpha) - F(0)) / (F(1) - F(0))`` and each gradient curve to its maximum, so
-    molecules of different scores share the axes (the paper's Fig. 13). Needs attributions made
+    With ``normalize`` (default: when there is more than one molecule) each score curve is shifted
+    to start at 0 and divided by its largest absolute value, each gradient curve by its maximum, so molecules of different scores share
+    the axes (the paper's Fig. 13); beyond ``MAX_LABELLED`` molecules the curves are drawn faint
+    under their median (on a common grid of alphas) and not labelled. Needs attributions made
     with ``return_interior=True``. Returns a matplotlib ``Figure`` (``fig.savefig(path)``).
 
     Raises:
@@ -38,19 +42,25 @@ def plot_saturation(attributions: Attribution | Sequence[Attribution], labels: S
     if len(labels) != len(items):
         raise AttributionInputError(f"{len(labels)} labels for {len(items)} attributions")
     normalize = len(items) > 1 if normalize is None else normalize
+    many = len(items) > MAX_LABELLED
     figure = Figure(figsize=figsize, layout="constrained")
     score_axes, gradient_axes = figure.subplots(1, 2)
+    grid = np.linspace(0.0, 1.0, 101)
+    resampled: list[tuple[np.ndarray, np.ndarray]] = []
     for a, label in zip(items, labels):
         curve = a.interior
         scores, norms = curve.scores.astype(float), curve.gradient_norms.astype(float)
         if normalize:
-            span = scores[-1] - scores[0]
-            scores = (scores - scores[0]) / span if abs(span) > 0 else np.zeros_like(scores)
-            top = norms.max() if norms.size else 0.0
-            norms = norms / top if top > 0 else norms
-        kwargs = {"label": label if len(items) <= 8 else None, "lw": 1.4, "alpha": 0.9 if len(items) <= 8 else 0.35}
+            scores = _normalized(scores)
+            norms = norms / norms.max() if norms.size and norms.max() > 0 else norms
+        kwargs = {"label": None if many else label, "lw": 1.0 if many else 1.4, "alpha": 0.25 if many else 0.9}
         score_axes.plot(curve.alphas, scores, **kwargs)
         gradient_axes.plot(curve.alphas, norms, **kwargs)
+        resampled.append((np.interp(grid, curve.alphas, scores), np.interp(grid, curve.alphas, norms)))
+    if many:
+        for axes, k in ((score_axes, 0), (gradient_axes, 1)):
+            axes.plot(grid, np.median([r[k] for r in resampled], axis=0), color="black", lw=2.2,
+                      label=f"median of {len(items)}")
     task = items[0].target_name
     score_axes.set(xlabel="alpha (atom and pair features × alpha)",
                    ylabel="normalized score" if normalize else f"{task} score ({items[0].output})",
@@ -60,6 +70,12 @@ def plot_saturation(attributions: Attribution | Sequence[Attribution], labels: S
     for axes in (score_axes, gradient_axes):
         axes.set_xlim(0, 1)
         axes.grid(alpha=0.3)
-    if len(items) <= 8:
-        score_axes.legend(fontsize=7, loc="best")
+    score_axes.legend(fontsize=7, loc="best")
     return figure
+
+
+def _normalized(values: np.ndarray) -> np.ndarray:
+    """Shifted to start at 0 and divided by the largest absolute value (zeros stay zeros)."""
+    shifted = values - values[0]
+    top = np.abs(shifted).max() if shifted.size else 0.0
+    return shifted / top if top > 0 else shifted
