@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from molattr.attribution.quadrature import Method
 from molattr.checkpoint import load_checkpoint
 from molattr.data.moleculenet import locate, recipe
 from molattr.data.tables import read_molecules
@@ -99,10 +100,10 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
               show_default=True, help="Report folder (report.html, tables, SDF, images).")
 @click.option("--output", "output_kind", type=click.Choice(["logit", "probability"]), default="logit", show_default=True,
               help="Explain the raw logit or the probability.")
-@click.option("--method", default="adaptive", show_default=True,
-              help="Quadrature: adaptive, gauss_legendre, riemann_left|right|middle, trapezoid.")
+@click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
+              help="Quadrature rule; adaptive refines each path until --tolerance is met.")
 @click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule.")
-@click.option("--tolerance", type=float, default=0.01, show_default=True, help="Relative completeness tolerance (adaptive).")
+@click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01, show_default=True, help="Relative completeness tolerance (adaptive).")
 @click.option("--atom-rule", type=click.Choice(["all_pairs", "bonded_pairs", "atoms_only"]), default="all_pairs",
               show_default=True, help="Which pair attributions each atom receives half of.")
 @click.option("--max-cards", type=click.IntRange(0), default=200, show_default=True,

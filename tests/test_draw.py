@@ -170,3 +170,21 @@ def test_saturation_plot():
         plot_saturation(ig.attribute("CCO", method="gauss_legendre", n_steps=4))
     with pytest.raises(AttributionInputError, match="labels"):
         plot_saturation(curves, labels=["a"])
+
+
+def test_a_molecule_without_2d_layout_gets_a_clear_error(monkeypatch):
+    from rdkit.Chem import rdDepictor
+
+    def refuse(*args, **kwargs):
+        raise ValueError("no layout")
+
+    monkeypatch.setattr(rdDepictor, "Compute2DCoords", refuse)
+    m = map_attribution(planted_attribution(PHENOL, {0: 1.0}))
+    with pytest.raises(AttributionInputError, match="cannot lay out 'Oc1ccccc1' in 2D"):
+        draw_heatmap(m)
+
+
+def test_single_atom_molecule_draws():
+    methane = map_attribution(planted_attribution("C", {0: 0.7}))
+    fills = atom_fills(draw_heatmap(methane, "svg").data)
+    assert list(fills) == [0] and same_colour(fills[0], DivergingScale(0.7).hex(0.7))

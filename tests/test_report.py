@@ -117,3 +117,56 @@ def test_cli_attribute(tmp_path):
     bad = CliRunner().invoke(main, ["attribute", str(source), "-o", str(tmp_path / "o2"), "-t", "NO-SUCH-TASK"])
     assert bad.exit_code == 2 and "NO-SUCH-TASK" in bad.output and "NR-AhR" in bad.output
     assert not (tmp_path / "o2").exists()
+    for option in (["--method", "simpson"], ["--tolerance", "1.5"]):
+        assert CliRunner().invoke(main, ["attribute", str(source), "-o", str(tmp_path / "o3"), *option]).exit_code == 2
+
+
+def test_a_molecule_without_2d_layout_becomes_a_note(ig, tmp_path, monkeypatch):
+    from rdkit.Chem import rdDepictor
+
+    outcomes = attribute_rows(ig, table().iloc[:1], 2, method="gauss_legendre", n_steps=4, return_interior=True)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("no layout")
+
+    monkeypatch.setattr(rdDepictor, "Compute2DCoords", refuse)
+    page = write_report(outcomes, tmp_path, ReportContext("m", "f", "t", "logit", "gl", "all_pairs"), with_3d=False).read_text()
+    assert "picture not drawn" in page and "cannot lay out" in page
+    assert (tmp_path / "images" / "row-1-saturation.png").is_file()  # the rest of the card is still made
+
+
+def test_report_html_is_well_formed(ig, tmp_path):
+    from html.parser import HTMLParser
+
+    class Balance(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("br", "img", "meta"):
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.stack and self.stack.pop() == tag, tag
+
+    outcomes = attribute_rows(ig, table(), 2, method="gauss_legendre", n_steps=4, return_interior=True)
+    parser = Balance()
+    parser.feed(write_report(outcomes, tmp_path, ReportContext("m", "f<&>", "t", "logit", "gl", "all_pairs"),
+                             with_3d=False).read_text())
+    assert parser.stack == []
+
+
+@pytest.mark.slow
+def test_main_job_explains_the_example_drugs(tmp_path, monkeypatch):
+    """The README's main job: `molattr attribute -t NR-AhR` on the shipped example drugs."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["attribute", "-t", "NR-AhR"])
+    assert result.exit_code == 0, result.output
+    assert "38 rows (37 ok, 1 ok_salt_stripped)" in result.output
+    out = tmp_path / "attribution-report"
+    molecules = pd.read_csv(out / "molecules.csv").set_index("id")
+    assert (molecules["relative_gap"] < 0.02).all()  # adaptive default: held to 1% (a little slack per molecule)
+    assert molecules.loc["TCDD (dioxin)", "prediction"] > molecules.loc["aspirin", "prediction"]
+    assert len(re.findall(r'<div class="card">', (out / "report.html").read_text())) == 38
+    assert len(list((out / "3d").glob("row-*.html"))) == 38
