@@ -11,6 +11,7 @@ Quick use::
 Pictures: :mod:`molattr.draw` (2D heatmaps, 3D views, saturation plots); reports: :mod:`molattr.report`.
 """
 from molattr.attribution import Attribution, IntegratedGradients, Method, ReferenceBaselines
+from molattr.batch import explain, score
 from molattr.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from molattr.chem import parse_smiles, to_mol
 from molattr.errors import (
@@ -33,6 +34,6 @@ load_model = load_checkpoint
 __all__ = [
     "Attribution", "AttributionInputError", "IntegratedGradients", "Method", "NonFiniteOutputError", "ReferenceBaselines",
     "Checkpoint", "CheckpointError", "FeatureSpec", "FeaturizationMismatchError", "InputFileError",
-    "InvalidMoleculeError", "MolattrError", "MoleculeMap", "featurize", "map_attribution", "load_checkpoint", "load_model", "parse_smiles",
+    "InvalidMoleculeError", "MolattrError", "MoleculeMap", "explain", "featurize", "map_attribution", "score", "load_checkpoint", "load_model", "parse_smiles",
     "predict", "predict_graphs", "predict_table", "save_checkpoint", "to_mol",
 ]

@@ -39,7 +39,8 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
 
     Raises:
         InvalidMoleculeError: reason ``"empty"`` for blank input or a molecule with no atoms,
-            ``"unparsable"`` when RDKit cannot parse or sanitize it (the RDKit message is the detail).
+            ``"unparsable"`` for non-ASCII text (undecodable bytes) or when RDKit cannot parse or
+            sanitize it (the RDKit message is the detail).
     """
     if fragments not in ("largest", "all"):
         raise ValueError(f"fragments must be 'largest' or 'all' (got {fragments!r})")
@@ -48,6 +49,8 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
         raise InvalidMoleculeError(repr(smiles), "unparsable", f"expected a SMILES string, got {type(smiles).__name__}")
     if not text:
         raise InvalidMoleculeError(smiles, "empty", "no SMILES on this row")
+    if not text.isascii():
+        raise InvalidMoleculeError(text, "unparsable", "SMILES must be ASCII (non-ASCII or undecodable bytes found)")
     mol = _mol_from_smiles(text)
     return _finish(mol, text, fragments)
 

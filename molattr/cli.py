@@ -15,6 +15,7 @@ import click
 import pandas as pd
 
 from molattr.attribution.quadrature import Method
+from molattr.batch.prepare import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS
 from molattr.checkpoint import load_checkpoint
 from molattr.data.moleculenet import locate, recipe
 from molattr.data.tables import read_molecules
@@ -55,6 +56,10 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False, float_format="%.6g")
 
 
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda item: -item[1]))
+
+
 def _summary(status: pd.Series) -> str:
     counts = status.value_counts()
     return ", ".join(f"{n} {s}" for s, n in counts.items())
@@ -90,6 +95,81 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
     click.echo(f"\n{len(result)} rows ({_summary(result['status'])}) -> {output}")
     for _, row in result[result["error"] != ""].iterrows():
         click.echo(f"  {input_file}, line {row['line']}: {row['error']}", err=True)
+
+
+@main.command()
+@click.argument("input_file", required=False)
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("scores.csv"),
+              show_default=True, help="Output file: .csv, .parquet or .sdf.")
+@click.option("--format", "input_format", type=click.Choice(["smi", "csv", "tsv", "sdf"]),
+              help="Input format (default: from the suffix; smi for standard input).")
+@click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
+@click.option("--id-column", default=None, help="Identifier column (CSV/TSV) or property (SDF).")
+@click.option("-a", "--attribute", "attribute_task", default=None,
+              help="Also explain this task (name or index) with integrated gradients.")
+@click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
+              help="Quadrature rule of the attributions.")
+@click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule.")
+@click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01, show_default=True,
+              help="Relative completeness tolerance (adaptive).")
+@click.option("--top-k", type=click.IntRange(1), default=5, show_default=True, help="Atoms and features in top_atoms/top_features.")
+@click.option("--atom-values/--no-atom-values", default=True, show_default=True,
+              help="Write every atom's attribution as a JSON list (column atom_attributions).")
+@click.option("--heatmaps", "heatmap_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write a heatmap per attributed molecule into this folder (row-<n>.svg).")
+@click.option("--heatmap-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
+@click.option("--max-atoms", type=click.IntRange(1), default=DEFAULT_MAX_ATOMS, show_default=True,
+              help="Heavy atoms above which a molecule is 'too_large'.")
+@click.option("--any-element", is_flag=True,
+              help="Score elements the featurizer does not name (metals, B, Si, ...) as 'other' instead of 'unsupported_element'.")
+@click.option("--chunk-size", type=click.IntRange(1), default=1000, show_default=True,
+              help="Rows per chunk (memory and resume granularity).")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Featurization processes.")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command and output.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+@click.option("--fail-on-row-errors", is_flag=True, help="Exit with code 3 when any row has an error status.")
+def score(input_file: str | None, model: str, output: Path, input_format: str | None, smiles_column: str,
+          id_column: str | None, attribute_task: str | None, method: str, steps: int, tolerance: float, top_k: int,
+          atom_values: bool, heatmap_dir: Path | None, heatmap_format: str, max_atoms: int, any_element: bool,
+          chunk_size: int, workers: int, device: str, resume: bool, progress: bool, fail_on_row_errors: bool) -> None:
+    """Score every molecule of INPUT_FILE (.smi, .csv, .tsv, .sdf, optionally .gz; '-' for
+    standard input) with every task of the model, optionally with attributions.
+
+    Streams in chunks (memory stays flat however long the file). Every input row comes out
+    exactly once, in input order, with a status: ok, ok_salt_stripped, empty, unparsable,
+    unsupported_element, too_large, featurization_failed, model_failed, attribution_failed; errors
+    carry their reason in 'error'. After an interruption, the same command with --resume
+    continues where it stopped. Without INPUT_FILE, the example drugs are scored.
+
+    Exit codes: 0 done (row errors are statuses), 1 input/model error, 2 usage error,
+    3 row errors with --fail-on-row-errors, 130 interrupted (resume with --resume).
+    """
+    from molattr.batch import AttributionOptions, InputSpec, RowLimits, Scorer, score_file
+
+    source = input_file or str(_example_input())
+    checkpoint = load_checkpoint(model)
+    options = None
+    if attribute_task is not None:
+        options = AttributionOptions(_task(checkpoint.tasks, attribute_task), method=method, n_steps=steps,
+                                     tolerance=tolerance, top_k=top_k, atom_values=atom_values,
+                                     heatmap_dir=heatmap_dir, heatmap_format=heatmap_format)
+    scorer = Scorer(checkpoint, options, device)
+    limits = RowLimits(max_atoms, None if any_element else NAMED_ELEMENTS)
+    spec = InputSpec(source, input_format, smiles_column, id_column)
+    try:
+        summary = score_file(spec, output, scorer, limits, workers, chunk_size, resume, progress)
+    except KeyboardInterrupt:
+        click.secho(f"interrupted: the rows done so far are in {output}; run the same command with --resume to continue",
+                    fg="yellow", err=True)
+        sys.exit(130)
+    resumed = f", {summary.resumed_rows} of them from the interrupted run" if summary.resumed_rows else ""
+    click.echo(f"{summary.rows} rows ({_counts(summary.counts)})"
+               f"{resumed} in {summary.seconds:.1f} s ({summary.rate:.1f} molecules/s) -> {output}", err=True)
+    errors = sum(n for status, n in summary.counts.items() if not status.startswith("ok"))
+    if fail_on_row_errors and errors:
+        sys.exit(3)
 
 
 @main.command()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from molattr.attribution.each import attribute_each
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.attribution.result import Attribution
 from molattr.data.featurize_rows import featurize_rows
@@ -43,9 +44,9 @@ def attribute_rows(ig: IntegratedGradients, table: pd.DataFrame, target: int | s
                    progress: bool = False, **attribute_kwargs) -> list[RowOutcome]:
     """Attribute each row of ``table`` (a ``smiles`` column; ``id`` and ``line`` kept when present).
 
-    Molecules are attributed ``MOLECULES_PER_CALL`` at a time; when a call fails (e.g. a
-    non-finite score), its molecules are redone one by one so that only the culprit gets the
-    status ``attribution_failed``. Returns one outcome per row, in order.
+    Molecules are attributed ``MOLECULES_PER_CALL`` at a time by :func:`attribute_each`, so
+    that only a failing molecule gets the status ``attribution_failed``. Returns one outcome per
+    row, in order.
     """
     smiles = [str(s) for s in table["smiles"].tolist()]
     ids = [str(v) for v in table["id"]] if "id" in table.columns else [str(k + 1) for k in range(len(table))]
@@ -58,30 +59,15 @@ def attribute_rows(ig: IntegratedGradients, table: pd.DataFrame, target: int | s
     with tqdm(total=len(ok), desc="attributing", unit="mol", disable=not progress) as bar:
         for start in range(0, len(ok), MOLECULES_PER_CALL):
             chunk = ok[start : start + MOLECULES_PER_CALL]
-            for k, result in zip(chunk, _attribute_chunk(ig, [rows.graphs[k] for k in chunk], target, attribute_kwargs)):
+            for k, result in zip(chunk, attribute_each(ig, [rows.graphs[k] for k in chunk], target, **attribute_kwargs)):
                 try:
-                    if isinstance(result, str):
-                        raise MolattrError(result)
+                    if isinstance(result, MolattrError):
+                        raise result
                     outcomes[k].molecule_map = map_attribution(result, atom_rule)
                 except MolattrError as exc:
                     outcomes[k].status, outcomes[k].error = "attribution_failed", str(exc)
             bar.update(len(chunk))
     return outcomes
-
-
-def _attribute_chunk(ig: IntegratedGradients, graphs: Sequence, target: int | str, kwargs: dict) -> list[Attribution | str]:
-    try:
-        return list(ig.attribute(list(graphs), target=target, **kwargs))
-    except MolattrError as exc:
-        if len(graphs) == 1:
-            return [str(exc)]
-    out: list[Attribution | str] = []
-    for graph in graphs:
-        try:
-            out.append(ig.attribute(graph, target=target, **kwargs))
-        except MolattrError as exc:
-            out.append(str(exc))
-    return out
 
 
 def summary_table(outcomes: Sequence[RowOutcome]) -> pd.DataFrame:

@@ -1,0 +1,84 @@
+"""The script API: score and explain molecules in a few calls."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from molattr.attribution.integrated_gradients import IntegratedGradients
+from molattr.batch.prepare import Preparer, RowLimits
+from molattr.batch.run import DEFAULT_CHUNK_SIZE, chunked
+from molattr.batch.scorer import AttributionOptions, Scorer
+from molattr.checkpoint import Checkpoint, load_checkpoint
+from molattr.data.records import Record
+from molattr.errors import InputFileError
+from molattr.mapping.molecule_map import AtomRule, MoleculeMap, map_attribution
+
+Model = Checkpoint | str | Path
+
+
+def _checkpoint(model: Model) -> Checkpoint:
+    return model if isinstance(model, Checkpoint) else load_checkpoint(model)
+
+
+def score(model: Model, molecules: Sequence[str] | pd.DataFrame, attribute: int | str | None = None,
+          smiles_column: str = "smiles", id_column: str | None = None, limits: RowLimits = RowLimits(),
+          workers: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE, device: str = "auto", progress: bool = False,
+          **attribution_options) -> pd.DataFrame:
+    """Predictions for every task of ``model`` (a shipped name, a checkpoint folder or a loaded
+    checkpoint) and, with ``attribute=<task>``, integrated-gradients columns for that task.
+
+    ``molecules``: SMILES strings, or a DataFrame with ``smiles_column`` (and ``id_column``).
+    ``attribution_options``: :class:`AttributionOptions` fields (``method``, ``n_steps``,
+    ``tolerance``, ``top_k``, ``heatmap_dir``, ...). Returns one row per molecule, in order, with
+    ``status`` and ``error`` (see ``molattr score --help`` for the columns and statuses).
+
+    Example::
+
+        table = molattr.score("w2n2-tox21", ["CCO", "c1ccccc1O"], attribute="NR-AhR")
+    """
+    checkpoint = _checkpoint(model)
+    records = _records(molecules, smiles_column, id_column)
+    options = AttributionOptions(target=attribute, **attribution_options) if attribute is not None else None
+    if options is None and attribution_options:
+        raise InputFileError(f"attribution options {sorted(attribution_options)} given without attribute=<task>")
+    scorer = Scorer(checkpoint, options, device)
+    frames = []
+    with Preparer(checkpoint.spec, limits, workers) as preparer:
+        for chunk, prepared in preparer.stream(chunked(records, chunk_size)):
+            frames.append(scorer.score(chunk, prepared).frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=scorer.columns)
+
+
+def explain(model: Model, molecules, target: int | str, atom_rule: AtomRule = "all_pairs", device: str = "auto",
+            **attribute_kwargs) -> MoleculeMap | list[MoleculeMap]:
+    """Integrated gradients of ``target`` mapped onto each molecule (SMILES, RDKit ``Mol`` or a
+    list): a :class:`MoleculeMap` with ``atoms()``, ``bonds()``, ``features()``, ``shares()``,
+    ready for :func:`molattr.draw.draw_heatmap`. ``attribute_kwargs`` go to
+    :meth:`IntegratedGradients.attribute` (``method``, ``n_steps``, ``return_interior`` ...).
+
+    Example::
+
+        aspirin = molattr.explain("w2n2-tox21", "CC(=O)Oc1ccccc1C(=O)O", target="SR-MMP")
+        aspirin.top(aspirin.atoms(), 3)
+    """
+    result = IntegratedGradients(_checkpoint(model), device=device).attribute(molecules, target=target, **attribute_kwargs)
+    if isinstance(result, list):
+        return [map_attribution(a, atom_rule) for a in result]
+    return map_attribution(result, atom_rule)
+
+
+def _records(molecules: Sequence[str] | pd.DataFrame, smiles_column: str, id_column: str | None) -> list[Record]:
+    if isinstance(molecules, pd.DataFrame):
+        for column in (smiles_column, id_column):
+            if column is not None and column not in molecules.columns:
+                raise InputFileError(f"no column {column!r} in the table (columns: {', '.join(map(str, molecules.columns))})")
+        smiles = ["" if pd.isna(s) else str(s) for s in molecules[smiles_column]]
+        ids = [str(v) for v in molecules[id_column]] if id_column else [str(v) for v in molecules.index]
+    elif isinstance(molecules, str):
+        smiles, ids = [molecules], ["0"]
+    else:
+        smiles = ["" if s is None else str(s) for s in molecules]
+        ids = [str(k) for k in range(len(smiles))]
+    return [Record(row=k, line=k + 1, id=i, text=s) for k, (i, s) in enumerate(zip(ids, smiles))]

@@ -1,0 +1,134 @@
+"""Input records -> featurized graphs or error statuses, in this process or in worker processes."""
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from rdkit import Chem
+from torch_geometric.data import Data
+
+from molattr.chem import ParsedMolecule, parse_smiles, prepare_mol, quiet_rdkit
+from molattr.data.records import Record
+from molattr.errors import InvalidMoleculeError
+from molattr.featurize import FeatureSpec, featurize_parsed
+from molattr.featurize.spec import ATOM_TYPES
+
+#: Elements the featurizer names (anything else is featurized as ``atom:type=other``).
+NAMED_ELEMENTS: frozenset[str] = frozenset(ATOM_TYPES)
+#: Heavy atoms above which a molecule is ``too_large`` by default (Tox21's largest has 132).
+DEFAULT_MAX_ATOMS = 200
+
+
+@dataclass(frozen=True)
+class RowLimits:
+    """What a row must satisfy to be scored.
+
+    ``max_atoms``: heavy atoms of the kept fragment (``None``: no limit). ``elements``: allowed
+    element symbols (``None``: any element; default: those the featurizer names, so metals, B,
+    Si, Se ... give ``unsupported_element`` instead of a score from the catch-all ``other`` column).
+    """
+
+    max_atoms: int | None = DEFAULT_MAX_ATOMS
+    elements: frozenset[str] | None = NAMED_ELEMENTS
+
+
+@dataclass
+class PreparedRow:
+    """A record after parsing, checks and featurization: ``graph`` (carrying ``mol``) when
+    ``status`` is ``ok``/``ok_salt_stripped``, else ``None`` and ``error`` says why."""
+
+    graph: Data | None
+    status: str
+    error: str
+    smiles: str = ""
+    n_atoms: int | None = None
+
+
+def prepare_records(records: Sequence[Record], spec: FeatureSpec, limits: RowLimits) -> list[PreparedRow]:
+    """Prepare each record; failures become statuses (``empty``, ``unparsable``,
+    ``unsupported_element``, ``too_large``, ``featurization_failed``), never exceptions."""
+    return [_prepare(record, spec, limits) for record in records]
+
+
+def _prepare(record: Record, spec: FeatureSpec, limits: RowLimits) -> PreparedRow:
+    try:
+        parsed = _parse(record, spec)
+        smiles = Chem.MolToSmiles(parsed.mol)
+        n_atoms = parsed.mol.GetNumAtoms()
+        if limits.elements is not None:
+            unknown = sorted({a.GetSymbol() for a in parsed.mol.GetAtoms()} - limits.elements)
+            if unknown:
+                return PreparedRow(None, "unsupported_element", f"unsupported_element: {record.id!r} contains "
+                                   f"{', '.join(unknown)} (the model's atom types: {', '.join(ATOM_TYPES)})", smiles, n_atoms)
+        if limits.max_atoms is not None and n_atoms > limits.max_atoms:
+            return PreparedRow(None, "too_large", f"too_large: {record.id!r} has {n_atoms} heavy atoms "
+                               f"(limit {limits.max_atoms})", smiles, n_atoms)
+        graph = featurize_parsed(parsed, spec)
+    except InvalidMoleculeError as exc:
+        return PreparedRow(None, exc.reason, str(exc))
+    graph.mol = parsed.mol
+    return PreparedRow(graph, "ok_salt_stripped" if parsed.removed_fragments else "ok", "", smiles, n_atoms)
+
+
+def _parse(record: Record, spec: FeatureSpec) -> ParsedMolecule:
+    if not record.is_molblock:
+        return parse_smiles(record.text, spec.fragments)
+    if not record.text.strip():
+        raise InvalidMoleculeError(record.id, "empty", "empty SDF record")
+    with quiet_rdkit():
+        mol = Chem.MolFromMolBlock(record.text, sanitize=False)
+    if mol is None:
+        raise InvalidMoleculeError(record.id, "unparsable", "RDKit could not read the mol block")
+    return prepare_mol(mol, spec.fragments)
+
+
+class Preparer:
+    """Prepares chunks of records, in this process (``workers=1``) or in a pool of spawned
+    worker processes; :meth:`stream` keeps one chunk in preparation while the caller scores the
+    previous one, so featurization overlaps the model. Use as a context manager."""
+
+    def __init__(self, spec: FeatureSpec, limits: RowLimits, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1 (got {workers})")
+        self.spec, self.limits, self.workers = spec, limits, workers
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+
+    def __enter__(self) -> "Preparer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, records: Sequence[Record]) -> Future | list[PreparedRow]:
+        if self.pool is None:
+            return prepare_records(records, self.spec, self.limits)
+        size = max(1, -(-len(records) // self.workers))
+        parts = [self.pool.submit(prepare_records, records[k : k + size], self.spec, self.limits)
+                 for k in range(0, len(records), size)]
+        return _Joined(parts)
+
+    def stream(self, chunks: Iterator[list[Record]]) -> Iterator[tuple[list[Record], list[PreparedRow]]]:
+        """``(records, prepared)`` per chunk, in order, one chunk prepared ahead."""
+        pending = None
+        for chunk in chunks:
+            job = (chunk, self.submit(chunk))
+            if pending is not None:
+                yield pending[0], _result(pending[1])
+            pending = job
+        if pending is not None:
+            yield pending[0], _result(pending[1])
+
+
+@dataclass
+class _Joined:
+    parts: list[Future]
+
+    def result(self) -> list[PreparedRow]:
+        return [row for part in self.parts for row in part.result()]
+
+
+def _result(job) -> list[PreparedRow]:
+    return job if isinstance(job, list) else job.result()

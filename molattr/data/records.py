@@ -1,0 +1,200 @@
+"""Stream molecule records from ``.smi``, ``.csv``/``.tsv`` or ``.sdf`` files (gzipped or not) or stdin.
+
+Unlike :func:`molattr.data.tables.read_molecules`, nothing is read ahead: records come one at a
+time, so memory does not grow with the file. Every input row is one record (blank lines
+included) with its 0-based ``row`` and the 1-based ``line`` where it starts; undecodable bytes
+become U+FFFD, which makes that row's SMILES unparsable rather than the file unreadable.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from molattr.data.tables import file_kind
+from molattr.errors import InputFileError
+
+RecordFormat = Literal["smi", "csv", "tsv", "sdf"]
+#: Source name that means standard input.
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input row. ``text`` is a SMILES, or a mol block when ``is_molblock``."""
+
+    row: int
+    line: int
+    id: str
+    text: str
+    is_molblock: bool = False
+
+
+def record_format(source: str | Path, given: str | None = None) -> RecordFormat:
+    """The format of ``source``: ``given`` if set, else from the suffix (``.gz`` ignored);
+    standard input defaults to ``smi``."""
+    if given is not None:
+        if given not in ("smi", "csv", "tsv", "sdf"):
+            raise InputFileError(f"unknown input format {given!r} (use smi, csv, tsv or sdf)")
+        return given  # type: ignore[return-value]
+    if str(source) == STDIN:
+        return "smi"
+    suffixes = [s.lower() for s in Path(source).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    if suffixes and suffixes[-1] in (".sdf", ".sd", ".mol"):
+        return "sdf"
+    return file_kind(Path(source))  # type: ignore[return-value]
+
+
+def open_binary(source: str | Path) -> BinaryIO:
+    """The raw bytes of a file (gunzipped when it ends in ``.gz``) or of standard input.
+
+    Raises:
+        InputFileError: a missing file, a directory, or a file that cannot be opened.
+    """
+    if str(source) == STDIN:
+        return sys.stdin.buffer
+    path = Path(source)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory, expected a molecule file")
+    try:
+        return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc})") from exc
+
+
+def iter_records(source: str | Path, input_format: str | None = None, smiles_column: str = "smiles",
+                 id_column: str | None = None) -> Iterator[Record]:
+    """Records of ``source`` in order (see the module docstring).
+
+    ``id`` is the name after the SMILES (``.smi``), ``id_column`` (CSV; default a column named
+    ``id``), the title line or the ``id_column`` property (SDF), or ``<name>:<line>``.
+
+    Raises:
+        InputFileError: unreadable input, a missing column, a truncated gzip stream.
+    """
+    kind = record_format(source, input_format)
+    name = "stdin" if str(source) == STDIN else _stem(Path(source))
+    stream = open_binary(source)
+    try:
+        if kind == "smi":
+            yield from _smi_records(stream, name)
+        elif kind == "sdf":
+            yield from _sdf_records(stream, name, id_column)
+        else:
+            yield from _csv_records(stream, name, str(source), kind, smiles_column, id_column)
+    except (OSError, EOFError) as exc:  # gzip errors surface while reading
+        raise InputFileError(f"{source}: cannot read ({exc})") from exc
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def count_records(source: str | Path, input_format: str | None = None) -> int | None:
+    """Rows in a file, by a fast pass over its bytes, for progress bars (``None`` for standard input).
+
+    ``.smi``: lines, minus a ``SMILES`` header; CSV/TSV: lines minus the header (more than the
+    rows when quoted fields span lines); SDF: ``$$$$`` terminators.
+    """
+    if str(source) == STDIN:
+        return None
+    kind = record_format(source, input_format)
+    lines = terminators = 0
+    first = b""
+    last = b"\n"
+    with open_binary(source) as stream:
+        while block := stream.read(1 << 20):
+            first = first or block[:256]
+            lines += block.count(b"\n")
+            terminators += block.count(b"$$$$") if kind == "sdf" else 0
+            last = block[-1:]
+    lines += last != b"\n"
+    if kind == "sdf":
+        return terminators
+    if kind == "smi":
+        words = first.split(maxsplit=1)
+        return lines - int(bool(words) and words[0].lower() == b"smiles")
+    return max(lines - 1, 0)
+
+
+def _stem(path: Path) -> str:
+    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    return Path(name).stem
+
+
+def _text_lines(stream: BinaryIO) -> Iterator[str]:
+    """Lines split on ``\\n`` only (``\\r\\n`` stripped), decoded with replacement."""
+    for raw in stream:
+        line = raw.decode("utf-8", errors="replace")
+        yield line[:-1].removesuffix("\r") if line.endswith("\n") else line.removesuffix("\r")
+
+
+def _smi_records(stream: BinaryIO, name: str) -> Iterator[Record]:
+    row = 0
+    for number, line in enumerate(_text_lines(stream), start=1):
+        parts = line.split(maxsplit=1)
+        if number == 1 and parts and parts[0].lower() == "smiles":
+            continue
+        smiles = parts[0] if parts else ""
+        yield Record(row, number, parts[1].strip() if len(parts) > 1 else f"{name}:{number}", smiles)
+        row += 1
+
+
+def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_column: str,
+                 id_column: str | None) -> Iterator[Record]:
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(text, delimiter="\t" if kind == "tsv" else ",")
+    header = next(reader, None)
+    if header is None:
+        return
+    columns = [c.strip() for c in header]
+    if smiles_column not in columns:
+        raise InputFileError(f"{source}: no column {smiles_column!r} (columns: {', '.join(columns)})")
+    if id_column is not None and id_column not in columns:
+        raise InputFileError(f"{source}: no column {id_column!r} (columns: {', '.join(columns)})")
+    if id_column is None and "id" in columns and smiles_column != "id":
+        id_column = "id"
+    s_index = columns.index(smiles_column)
+    i_index = columns.index(id_column) if id_column else None
+    line = reader.line_num + 1
+    for row, fields in enumerate(reader):
+        smiles = fields[s_index].strip() if s_index < len(fields) else ""
+        given = fields[i_index].strip() if i_index is not None and i_index < len(fields) else ""
+        yield Record(row, line, given or f"{name}:{line}", smiles)
+        line = reader.line_num + 1
+    text.detach()
+
+
+def _sdf_records(stream: BinaryIO, name: str, id_column: str | None) -> Iterator[Record]:
+    block: list[str] = []
+    start = 1
+    row = 0
+    for number, line in enumerate(_text_lines(stream), start=1):
+        if line.startswith("$$$$"):
+            yield _sdf_record(row, start, block, name, id_column)
+            row += 1
+            block, start = [], number + 1
+        else:
+            block.append(line)
+    if any(line.strip() for line in block):
+        yield _sdf_record(row, start, block, name, id_column)
+
+
+def _sdf_record(row: int, start: int, block: list[str], name: str, id_column: str | None) -> Record:
+    title = block[0].strip() if block else ""
+    given = ""
+    if id_column is not None:
+        tag = f"<{id_column}>"
+        for k, line in enumerate(block[:-1]):
+            if line.startswith(">") and tag in line:
+                given = block[k + 1].strip()
+                break
+    return Record(row, start, given or title or f"{name}:{start}", "\n".join(block) + "\n", is_molblock=True)
