@@ -1,8 +1,8 @@
 """Streaming batch scoring at scale: molecules/s and peak memory of ``molattr score`` as the file grows.
 
-The input files repeat real MoleculeNet molecules (Tox21, HIV, BBBP, Lipophilicity, BACE: every
-SMILES once, then shuffled copies) up to each ``--sizes`` value, with the rows numbered so ids
-stay unique. Each run is a fresh process running ``molattr score FILE -o out.csv`` exactly as a
+The input files repeat real MoleculeNet molecules (the distinct SMILES of Tox21, HIV, BBBP,
+Lipophilicity and BACE, in shuffled copies cut at each ``--sizes`` value, so that every size
+draws from the same mix of molecules), with the rows numbered so ids stay unique. Each run is a fresh process running ``molattr score FILE -o out.csv`` exactly as a
 user would, with or without ``--attribute NR-AhR`` (``--method``/``--steps``); its peak resident
 memory is the process's own ``VmHWM`` read at exit, so a flat column means memory does not grow
 with the file. Rates are given for the whole process (start-up included) and for the scoring
@@ -54,12 +54,11 @@ def molecule_pool() -> list[str]:
 
 
 def write_input(pool: list[str], size: int, path: Path, seed: int = 0) -> None:
+    """Shuffled copies of the whole pool, cut at ``size``: every file size draws from the same mix."""
     rng = random.Random(seed)
-    rows, copy = [], 0
+    rows: list[str] = []
     while len(rows) < size:
-        batch = pool[:] if copy == 0 else rng.sample(pool, len(pool))
-        rows += batch[: size - len(rows)]
-        copy += 1
+        rows += rng.sample(pool, len(pool))[: size - len(rows)]
     path.write_text("".join(f"{s} mol{k}\n" for k, s in enumerate(rows)))
 
 

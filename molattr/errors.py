@@ -41,3 +41,7 @@ class AttributionInputError(MolattrError, ValueError):
 
 class NonFiniteOutputError(MolattrError, FloatingPointError):
     """The model returned NaN or infinite scores somewhere on the integration path."""
+
+
+class AnalysisInputError(MolattrError, ValueError):
+    """An analysis request that cannot be honoured: no molecules, SMARTS that do not parse, a task the model lacks."""

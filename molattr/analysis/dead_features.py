@@ -1,0 +1,142 @@
+"""Dead features: atoms with identical attributions although they are not symmetry-equivalent.
+
+In a one-layer weave network (W1N2) an atom's own features reach the score only through its
+own neighbourhood up to the pair distance, so atoms of the same type whose pairs look alike get
+exactly the same attribution, however different the rest of the molecule around them: the
+symptom Sundararajan et al. reported. Symmetry-equivalent atoms (RDKit canonical ranking
+without tie-breaking) are expected to tie and are not reported.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem
+
+from molattr.errors import AnalysisInputError
+from molattr.mapping.molecule_map import MoleculeMap
+
+Values = Literal["atom_features", "atoms"]
+#: Two values tie when they differ by at most this fraction of the molecule's largest |value|.
+DEFAULT_RTOL = 1e-5
+#: Radius of the atom environments that name a collision.
+ENVIRONMENT_RADIUS = 3
+
+
+@dataclass(frozen=True)
+class Collision:
+    """Atoms of one molecule whose values tie, from at least two symmetry classes.
+
+    ``classes`` holds one tuple of atoms per symmetry class; ``environments`` one SMILES per
+    class (the atom's neighbourhood of radius :data:`ENVIRONMENT_RADIUS`, rooted at it).
+    """
+
+    atoms: tuple[int, ...]
+    value: float
+    classes: tuple[tuple[int, ...], ...]
+    environments: tuple[str, ...]
+
+
+def values_of(molecule_map: MoleculeMap, values: Values) -> np.ndarray:
+    """``"atom_features"``: each atom's own feature attributions (default for dead features);
+    ``"atoms"``: the map's atom values (atom features plus pair shares, by its atom rule)."""
+    if values == "atom_features":
+        return molecule_map.atom_feature_values
+    if values == "atoms":
+        return molecule_map.atom_values
+    raise AnalysisInputError(f"values must be 'atom_features' or 'atoms' (got {values!r})")
+
+
+def collisions(molecule_map: MoleculeMap, values: Values = "atom_features", rtol: float = DEFAULT_RTOL) -> list[Collision]:
+    """Groups of tied atoms that span two or more symmetry classes (see the module docstring).
+
+    Ties are runs of sorted values whose neighbours differ by at most ``rtol * max |value|``;
+    atoms whose value is exactly zero are left out (nothing flows through them).
+    """
+    mol = molecule_map.mol
+    v = values_of(molecule_map, values)
+    finite = np.isfinite(v)
+    scale = float(np.abs(v[finite]).max()) if finite.any() else 0.0
+    if scale == 0.0:
+        return []
+    ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
+    order = [int(k) for k in np.argsort(v, kind="stable") if finite[k] and v[k] != 0]
+    out, run = [], order[:1]
+    for previous, atom in zip(order, order[1:]):
+        if v[atom] - v[previous] <= rtol * scale:
+            run.append(atom)
+            continue
+        out += _collision(mol, v, run, ranks)
+        run = [atom]
+    out += _collision(mol, v, run, ranks)
+    return out
+
+
+def _collision(mol: Chem.Mol, v: np.ndarray, run: list[int], ranks: list[int]) -> list[Collision]:
+    classes: dict[int, list[int]] = {}
+    for atom in run:
+        classes.setdefault(ranks[atom], []).append(atom)
+    if len(classes) < 2:
+        return []
+    grouped = tuple(tuple(sorted(atoms)) for _, atoms in sorted(classes.items()))
+    return [Collision(tuple(sorted(run)), float(np.mean(v[run])), grouped,
+                      tuple(environment(mol, atoms[0]) for atoms in grouped))]
+
+
+def environment(mol: Chem.Mol, atom: int, radius: int = ENVIRONMENT_RADIUS) -> str:
+    """SMILES of the atom's neighbourhood (bonds within ``radius``), rooted at the atom."""
+    for r in range(radius, 0, -1):
+        bonds = Chem.FindAtomEnvironmentOfRadiusN(mol, r, atom)
+        if bonds:
+            atoms = sorted({atom} | {a for b in bonds for a in (mol.GetBondWithIdx(b).GetBeginAtomIdx(),
+                                                                   mol.GetBondWithIdx(b).GetEndAtomIdx())})
+            return Chem.MolFragmentToSmiles(mol, atoms, bondsToUse=list(bonds), rootedAtAtom=atom)
+    return Chem.MolFragmentToSmiles(mol, [atom])
+
+
+def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_features",
+                         rtol: float = DEFAULT_RTOL) -> dict:
+    """Over a set of molecules: ``molecules``, ``with_collisions`` (count and ``fraction``),
+    ``collisions`` (total), ``environment_pairs`` (a table of colliding environment pairs with
+    counts, most frequent first) and ``zero_columns`` (feature columns whose attribution is zero
+    in every molecule).
+
+    Raises:
+        AnalysisInputError: an empty set.
+    """
+    if not maps:
+        raise AnalysisInputError("no molecules to analyse (got an empty set)")
+    per_molecule = [collisions(m, values, rtol) for m in maps]
+    pairs: Counter = Counter()
+    for found in per_molecule:
+        for collision in found:
+            envs = sorted(set(collision.environments))
+            pairs.update((a, b) for k, a in enumerate(envs) for b in envs[k + 1 :])
+    table = pd.DataFrame([(a, b, n) for (a, b), n in pairs.most_common()], columns=["environment_a", "environment_b", "count"])
+    with_collisions = sum(bool(found) for found in per_molecule)
+    return {
+        "molecules": len(maps),
+        "with_collisions": with_collisions,
+        "fraction": with_collisions / len(maps),
+        "collisions": sum(len(found) for found in per_molecule),
+        "environment_pairs": table,
+        "zero_columns": zero_columns(maps),
+    }
+
+
+def zero_columns(maps: Sequence[MoleculeMap]) -> list[str]:
+    """Feature columns whose attribution is exactly zero in every molecule of ``maps``."""
+    if not maps:
+        return []
+    first = maps[0].attribution
+    atom = np.zeros(len(first.atom_columns), dtype=bool)
+    pair = np.zeros(len(first.pair_columns), dtype=bool)
+    for m in maps:
+        atom |= (m.attribution.atom_attr != 0).any(axis=0)
+        if m.attribution.pair_attr.size:
+            pair |= (m.attribution.pair_attr != 0).any(axis=0)
+    return [c for c, used in zip(first.atom_columns, atom) if not used] + [c for c, used in zip(first.pair_columns, pair) if not used]

@@ -1,0 +1,129 @@
+"""Chemical groups of a molecule: RDKit pharmacophore features, functional groups, ring systems, user SMARTS.
+
+Each group is a named set of atoms; :func:`group_table` sums a molecule map's atom values over
+them (atoms counted once per group name, however many matches overlap).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem, RDConfig
+from rdkit.Chem import ChemicalFeatures, FunctionalGroups
+
+from molattr.errors import AnalysisInputError
+from molattr.mapping.molecule_map import MoleculeMap
+
+GROUP_KINDS: tuple[str, ...] = ("pharmacophore", "functional_group", "ring_system", "smarts")
+
+
+@dataclass(frozen=True)
+class Group:
+    """One match: ``kind`` (see :data:`GROUP_KINDS`), ``name`` and the matched ``atoms``."""
+
+    kind: str
+    name: str
+    atoms: tuple[int, ...]
+
+
+@lru_cache(maxsize=1)
+def _feature_factory() -> ChemicalFeatures.MolChemicalFeatureFactory:
+    return ChemicalFeatures.BuildFeatureFactory(os.path.join(RDConfig.RDDataDir, "BaseFeatures.fdef"))
+
+
+@lru_cache(maxsize=1)
+def _functional_groups() -> tuple[tuple[str, Chem.Mol, tuple[int, ...]], ...]:
+    """(name, pattern, indices of the pattern's real atoms): the attachment dummy ``*`` is not part of the group."""
+    hierarchy = FunctionalGroups.BuildFuncGroupHierarchy(os.path.join(RDConfig.RDDataDir, "FunctionalGroups.txt"))
+    out = []
+    stack = list(hierarchy)
+    while stack:
+        node = stack.pop(0)
+        real = tuple(a.GetIdx() for a in node.pattern.GetAtoms() if a.GetAtomicNum() != 0)
+        out.append((f"{node.name} ({node.label})", node.pattern, real))
+        stack.extend(node.children)
+    return tuple(out)
+
+
+def pharmacophore_groups(mol: Chem.Mol) -> list[Group]:
+    """RDKit ``BaseFeatures.fdef`` features (families Donor, Acceptor, Aromatic, Hydrophobe,
+    LumpedHydrophobe, PosIonizable, NegIonizable, ZnBinder), named by family."""
+    return [Group("pharmacophore", f.GetFamily(), tuple(f.GetAtomIds())) for f in _feature_factory().GetFeaturesForMol(mol)]
+
+
+def functional_groups(mol: Chem.Mol) -> list[Group]:
+    """RDKit ``FunctionalGroups.txt`` groups (carboxylic acids, nitro, halogens, ...)."""
+    groups = []
+    for name, pattern, real in _functional_groups():
+        for match in mol.GetSubstructMatches(pattern):
+            groups.append(Group("functional_group", name, tuple(match[k] for k in real)))
+    return groups
+
+
+def ring_systems(mol: Chem.Mol) -> list[Group]:
+    """Fused ring systems (rings sharing a bond merged), each named by its SMILES."""
+    systems: list[set[int]] = []
+    for ring in mol.GetRingInfo().BondRings():
+        atoms = {a for b in ring for a in (mol.GetBondWithIdx(b).GetBeginAtomIdx(), mol.GetBondWithIdx(b).GetEndAtomIdx())}
+        bonds = set(ring)
+        for system in [s for s in systems if len(s & atoms) >= 2 and _share_bond(mol, s, bonds)]:
+            atoms |= system
+            systems.remove(system)
+        systems.append(atoms)
+    return [Group("ring_system", Chem.MolFragmentToSmiles(mol, sorted(s)), tuple(sorted(s))) for s in systems]
+
+
+def _share_bond(mol: Chem.Mol, atoms: set[int], ring_bonds: set[int]) -> bool:
+    return any(mol.GetBondWithIdx(b).GetBeginAtomIdx() in atoms and mol.GetBondWithIdx(b).GetEndAtomIdx() in atoms
+               for b in ring_bonds)
+
+
+def compile_smarts(smarts: Mapping[str, str]) -> dict[str, Chem.Mol]:
+    """Parse named SMARTS patterns.
+
+    Raises:
+        AnalysisInputError: naming each pattern that does not parse.
+    """
+    compiled, bad = {}, []
+    for name, text in smarts.items():
+        pattern = Chem.MolFromSmarts(text) if isinstance(text, str) and text.strip() else None
+        if pattern is None:
+            bad.append(f"{name}={text!r}")
+        compiled[name] = pattern
+    if bad:
+        raise AnalysisInputError(f"SMARTS that do not parse: {', '.join(bad)}")
+    return compiled
+
+
+def smarts_groups(mol: Chem.Mol, patterns: Mapping[str, Chem.Mol]) -> list[Group]:
+    """Matches of compiled user patterns (see :func:`compile_smarts`)."""
+    return [Group("smarts", name, tuple(match)) for name, pattern in patterns.items()
+            for match in mol.GetSubstructMatches(pattern)]
+
+
+def molecule_groups(mol: Chem.Mol, patterns: Mapping[str, Chem.Mol] | None = None) -> list[Group]:
+    """Every group of every kind (user SMARTS when ``patterns`` is given)."""
+    return pharmacophore_groups(mol) + functional_groups(mol) + ring_systems(mol) + smarts_groups(mol, patterns or {})
+
+
+def group_table(molecule_map: MoleculeMap, groups: Sequence[Group] | None = None) -> pd.DataFrame:
+    """Attribution per group name: one row per (``kind``, ``name``) with ``matches``, ``atoms``
+    (sorted union of matched atoms), ``attribution`` (sum of the map's atom values over that
+    union) and ``share`` (of the whole attribution). Sorted by absolute attribution."""
+    groups = molecule_groups(molecule_map.mol) if groups is None else groups
+    union: dict[tuple[str, str], set[int]] = {}
+    matches: dict[tuple[str, str], int] = {}
+    for group in groups:
+        union.setdefault((group.kind, group.name), set()).update(group.atoms)
+        matches[(group.kind, group.name)] = matches.get((group.kind, group.name), 0) + 1
+    rows = []
+    for (kind, name), atoms in union.items():
+        value = float(np.sum(molecule_map.atom_values[sorted(atoms)]))
+        rows.append({"kind": kind, "name": name, "matches": matches[(kind, name)], "atoms": tuple(sorted(atoms)),
+                     "attribution": value, "share": molecule_map.share(value)})
+    table = pd.DataFrame(rows, columns=["kind", "name", "matches", "atoms", "attribution", "share"])
+    return table.reindex(table["attribution"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)

@@ -1,0 +1,75 @@
+"""Groups and dead features on planted attributions with hand-known answers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rdkit import Chem
+
+from molattr.analysis import (
+    collisions, compile_smarts, dead_feature_summary, group_table, molecule_groups, ring_systems, smarts_groups,
+    zero_columns,
+)
+from molattr.errors import AnalysisInputError
+from molattr.mapping import map_attribution
+from tests.conftest import planted_attribution
+
+
+def test_group_sums_on_planted_phenol():
+    # Oc1ccccc1: atom 0 is the OH oxygen, atoms 1-6 the ring
+    m = map_attribution(planted_attribution("Oc1ccccc1", {0: 2.0, 1: 0.5, 4: 0.25}), "atoms_only")
+    table = group_table(m).set_index(["kind", "name"])
+    assert table.loc[("pharmacophore", "Aromatic"), "attribution"] == pytest.approx(0.75)
+    assert table.loc[("pharmacophore", "Aromatic"), "atoms"] == (1, 2, 3, 4, 5, 6)
+    assert table.loc[("pharmacophore", "Donor"), "attribution"] == pytest.approx(2.0)
+    assert table.loc[("ring_system", "c1ccccc1"), "share"] == pytest.approx(0.75 / 2.75)
+    assert table.loc[("functional_group", "side-chain hydroxyls (-O)"), "atoms"] == (0,)  # the attachment '*' is not in it
+    assert abs(table["attribution"].iloc[0]) == table["attribution"].abs().max()
+
+
+def test_overlapping_matches_count_each_atom_once():
+    mol = Chem.MolFromSmiles("OCCO")
+    m = map_attribution(planted_attribution("OCCO", {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0}), "atoms_only")
+    groups = smarts_groups(mol, compile_smarts({"C-O": "CO"}))
+    assert len(groups) == 2
+    row = group_table(m, groups).iloc[0]
+    assert row["matches"] == 2 and row["attribution"] == pytest.approx(4.0)
+
+
+def test_ring_systems_fused_spiro_and_separate():
+    mol = Chem.MolFromSmiles("c1ccc2ccccc2c1C1CC12CC2")  # naphthalene, then a spiro pair of cyclopropanes
+    names = sorted(g.name for g in ring_systems(mol))
+    assert names == sorted(["c1ccc2ccccc2c1", "C1CC1", "C1CC1"])
+
+
+def test_bad_smarts_are_named():
+    with pytest.raises(AnalysisInputError, match="nitro=.*banana="):
+        compile_smarts({"ok": "c1ccccc1", "nitro": "[N+](=O", "banana": ""})
+    assert molecule_groups(Chem.MolFromSmiles("CCO"), compile_smarts({"alcohol": "[OX2H]"}))[-1].name == "alcohol"
+
+
+def test_collisions_need_two_symmetry_classes():
+    # hexan-1-ol: C2 and C3 are not symmetry-equivalent; planting the same value on them is a dead-feature collision
+    m = map_attribution(planted_attribution("CCCCCCO", {2: 0.3, 3: 0.3, 6: 1.0}), "atoms_only")
+    found = collisions(m)
+    assert len(found) == 1 and found[0].atoms == (2, 3) and found[0].value == pytest.approx(0.3)
+    assert len(found[0].classes) == 2 and found[0].environments[0] != found[0].environments[1]
+    # isobutane: the three methyls are symmetry-equivalent, so equal values are expected, not dead
+    symmetric = map_attribution(planted_attribution("CC(C)C", {0: 0.5, 2: 0.5, 3: 0.5, 1: 1.0}), "atoms_only")
+    assert collisions(symmetric) == []
+    # a difference above the tolerance is not a tie
+    apart = map_attribution(planted_attribution("CCCCCCO", {2: 0.3, 3: 0.3 + 1e-3, 6: 1.0}), "atoms_only")
+    assert collisions(apart) == [] and len(collisions(apart, rtol=1e-2)) == 1
+
+
+def test_dead_feature_summary_and_zero_columns():
+    maps = [map_attribution(planted_attribution("CCCCCCO", {2: 0.3, 3: 0.3, 6: 1.0}), "atoms_only"),
+            map_attribution(planted_attribution("CC(C)C", {0: 0.5, 2: 0.5, 3: 0.5}), "atoms_only")]
+    summary = dead_feature_summary(maps)
+    assert summary["molecules"] == 2 and summary["with_collisions"] == 1 and summary["fraction"] == 0.5
+    assert summary["environment_pairs"]["count"].tolist() == [1]
+    columns = zero_columns(maps)
+    assert maps[0].attribution.atom_columns[0] not in columns  # planted values sit in the first column
+    assert set(columns) == set(maps[0].attribution.atom_columns[1:] + maps[0].attribution.pair_columns)
+    with pytest.raises(AnalysisInputError, match="empty set"):
+        dead_feature_summary([])
+    assert np.isfinite(summary["fraction"])
