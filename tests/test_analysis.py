@@ -6,7 +6,7 @@ import pytest
 from rdkit import Chem
 
 from molattr.analysis import (
-    collisions, compile_smarts, dead_feature_summary, group_table, molecule_groups, ring_systems, smarts_groups,
+    collisions, compile_smarts, dead_feature_summary, group_table, molecule_groups, rank_groups, ring_systems, smarts_groups,
     zero_columns,
 )
 from molattr.errors import AnalysisInputError
@@ -73,3 +73,22 @@ def test_dead_feature_summary_and_zero_columns():
     with pytest.raises(AnalysisInputError, match="empty set"):
         dead_feature_summary([])
     assert np.isfinite(summary["fraction"])
+
+
+def test_set_ranking_puts_the_common_denominator_first():
+    # every molecule carries its score on a nitro group; one also has a large share on a rare bromine
+    maps = [
+        map_attribution(planted_attribution("O=[N+]([O-])c1ccccc1", {0: 0.4, 1: 0.4, 2: 0.2}), "atoms_only"),
+        map_attribution(planted_attribution("O=[N+]([O-])CCC", {0: 0.3, 1: 0.5, 2: 0.2}), "atoms_only"),
+        map_attribution(planted_attribution("O=[N+]([O-])CCBr", {0: 0.1, 1: 0.1, 2: 0.1, 5: 0.7}), "atoms_only"),
+    ]
+    ranking = rank_groups(maps, compile_smarts({"nitro": "[N+](=O)[O-]", "bromo": "Br"}))
+    top = ranking.iloc[0]
+    nitro = ranking.set_index("name").loc["nitro"]
+    # groups on the same three atoms (RDKit's nitro functional group, its LumpedHydrophobe) tie with the SMARTS
+    assert nitro["score"] == top["score"] == pytest.approx((1.0 + 1.0 + 0.3) / 3) and nitro["prevalence"] == 1.0
+    bromo = ranking.set_index("name").loc["bromo"]
+    assert bromo["prevalence"] == pytest.approx(1 / 3) and bromo["mean_share"] == pytest.approx(0.7)
+    assert bromo["example"] == 2 and bromo["score"] < top["score"]
+    with pytest.raises(AnalysisInputError, match="empty set"):
+        rank_groups([])
