@@ -221,6 +221,112 @@ def attribute(input_file: Path | None, model: str, target: str | None, out: Path
             click.echo(f"  {input_file}, line {o.line}: {o.error}", err=True)
 
 
+def _set_options(function):
+    """Options shared by the set-level analyses (pharmacophores, dead-features)."""
+    options = [
+        click.argument("input_file", required=False, type=click.Path(path_type=Path)),
+        click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder."),
+        click.option("-t", "--target", required=True, help="Task name or index to explain."),
+        click.option("--label-column", help="CSV column of 0/1 labels: only rows labelled 1 (the actives) are used."),
+        click.option("--min-probability", type=click.FloatRange(0, 1),
+                     help="Only molecules the model scores at least this probability for the task."),
+        click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True),
+        click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule."),
+        click.option("--smiles-column", default="smiles", show_default=True),
+        click.option("--id-column", default=None),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _attributed_set(input_file: Path | None, model: str, target: str, label_column: str | None,
+                    min_probability: float | None, method: str, steps: int, smiles_column: str, id_column: str | None):
+    """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids), with a line on what was used."""
+    import numpy as np
+
+    from molattr.attribution import IntegratedGradients
+    from molattr.errors import AnalysisInputError
+    from molattr.report import attribute_rows
+
+    input_file = input_file or _example_input()
+    checkpoint = load_checkpoint(model)
+    task = _task(checkpoint.tasks, target)
+    table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
+    if label_column is not None:
+        if label_column not in table.columns:
+            raise click.BadParameter(f"no column {label_column!r} in {input_file}", param_hint="--label-column")
+        table = table[pd.to_numeric(table[label_column], errors="coerce") == 1]
+    outcomes = attribute_rows(IntegratedGradients(checkpoint), table, task, progress=len(table) > 20,
+                              method=method, n_steps=steps)
+    kept = [o for o in outcomes if o.molecule_map is not None]
+    if min_probability is not None:
+        kept = [o for o in kept if 1 / (1 + np.exp(-o.molecule_map.attribution.prediction)) >= min_probability]
+    if not kept:
+        raise AnalysisInputError(f"no molecules left to analyse in {input_file} (rows: {len(outcomes)}; "
+                                 f"label and probability filters: {label_column or 'none'}, {min_probability or 'none'})")
+    click.echo(f"{len(kept)} molecules analysed for {task} ({len(outcomes)} rows selected, "
+               f"{sum(o.molecule_map is None for o in outcomes)} could not be attributed)")
+    return checkpoint, task, [o.molecule_map for o in kept], [o.id for o in kept]
+
+
+@main.command()
+@_set_options
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("pharmacophores"), show_default=True)
+@click.option("--smarts", "smarts", multiple=True, help="Extra group NAME=SMARTS (repeatable).")
+def pharmacophores(input_file, model, target, label_column, min_probability, method, steps, smiles_column, id_column,
+                   out: Path, smarts: tuple[str, ...]) -> None:
+    """Rank the groups that carry a task's score across the molecules of INPUT_FILE.
+
+    Groups: RDKit pharmacophore families (Donor, Acceptor, Aromatic, Hydrophobe, PosIonizable,
+    NegIonizable, ...), functional groups, ring systems and --smarts patterns. Use --label-column
+    or --min-probability to keep the actives. Writes OUT/groups.csv, per_molecule.csv,
+    ranking.png and summary.html.
+    """
+    from molattr.analysis import compile_smarts
+    from molattr.report.analysis_report import write_pharmacophore_report
+
+    named = {}
+    for item in smarts:
+        name, sep, pattern = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=SMARTS (got {item!r})", param_hint="--smarts")
+        named[name] = pattern
+    patterns = compile_smarts(named)
+    checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
+                                                  smiles_column, id_column)
+    ranking = write_pharmacophore_report(maps, ids, out, f"{checkpoint.name}, {task}: groups carrying the score", patterns)
+    for _, row in ranking.head(5).iterrows():
+        click.echo(f"  {row['score']:+.3f}  {row['name']} [{row['kind']}] in {100 * row['prevalence']:.0f}% of molecules")
+    click.echo(f"report -> {out / 'summary.html'}")
+
+
+@main.command("dead-features")
+@_set_options
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dead-features"), show_default=True)
+@click.option("--values", type=click.Choice(["atom_features", "atoms"]), default="atom_features", show_default=True,
+              help="Compare each atom's own feature attributions, or its full atom value (with pair shares).")
+@click.option("--rtol", type=click.FloatRange(0, min_open=True), default=1e-5, show_default=True,
+              help="Ties: values within rtol x the molecule's largest |value|.")
+def dead_features(input_file, model, target, label_column, min_probability, method, steps, smiles_column, id_column,
+                  out: Path, values: str, rtol: float) -> None:
+    """Find atoms with identical attributions that are not symmetry-equivalent (dead features).
+
+    Reports, per molecule, the tied atoms and their environments; over the set, the fraction of
+    molecules with such ties, the environments that collide and the feature columns whose
+    attribution is always zero. Writes OUT/collisions.csv, environment_pairs.csv, summary.json,
+    collisions.png and summary.html.
+    """
+    from molattr.report.analysis_report import write_dead_feature_report
+
+    checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
+                                                  smiles_column, id_column)
+    summary = write_dead_feature_report(maps, ids, out, f"{checkpoint.name}, {task}: dead features", values, rtol)
+    click.echo(f"{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) "
+               f"have tied non-equivalent atoms; always-zero columns: {len(summary['zero_columns'])}")
+    click.echo(f"report -> {out / 'summary.html'}")
+
+
 @main.command()
 @click.argument("data", required=False, type=click.Path(path_type=Path))
 @click.option("--dataset", help="MoleculeNet data set name (tox21, delaney, ...) instead of DATA.")

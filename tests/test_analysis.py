@@ -1,7 +1,10 @@
 """Groups and dead features on planted attributions with hand-known answers."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 from rdkit import Chem
 
@@ -92,3 +95,41 @@ def test_set_ranking_puts_the_common_denominator_first():
     assert bromo["example"] == 2 and bromo["score"] < top["score"]
     with pytest.raises(AnalysisInputError, match="empty set"):
         rank_groups([])
+
+
+def test_norm_share_is_bounded_when_attributions_cancel():
+    m = map_attribution(planted_attribution("Oc1ccccc1", {0: 2.0, 1: -1.9}), "atoms_only")
+    donor = group_table(m).set_index("name").loc["Donor"]
+    assert donor["share"] == pytest.approx(2.0 / 0.1)  # of the (small) whole attribution
+    assert donor["norm_share"] == pytest.approx(2.0 / 3.9)  # of the absolute attribution
+
+
+def test_pharmacophores_and_dead_features_commands(tmp_path):
+    from click.testing import CliRunner
+
+    from molattr.cli import main
+
+    source = tmp_path / "set.csv"
+    source.write_text("smiles,active\nO=[N+]([O-])c1ccc2ccccc2c1,1\nc1ccc2cc3ccccc3cc2c1,1\nCCO,0\n"
+                      "Clc1cc2Oc3cc(Cl)c(Cl)cc3Oc2cc1Cl,1\nCCCCCCCCO,\n")
+    runner = CliRunner()
+    common = ["-t", "NR-AhR", "--method", "gauss_legendre", "--steps", "8", "--label-column", "active"]
+    result = runner.invoke(main, ["pharmacophores", str(source), *common, "-o", str(tmp_path / "ph"),
+                                  "--smarts", "naphthalene=c1ccc2ccccc2c1"])
+    assert result.exit_code == 0, result.output
+    assert "3 molecules analysed" in result.output
+    ranking = pd.read_csv(tmp_path / "ph" / "groups.csv")
+    assert list(ranking["score"]) == sorted(ranking["score"], reverse=True)
+    assert ranking.set_index("name").loc["naphthalene", "molecules"] == 2  # nitronaphthalene and anthracene
+    assert (tmp_path / "ph" / "ranking.png").stat().st_size > 10000 and (tmp_path / "ph" / "summary.html").is_file()
+    assert len(list((tmp_path / "ph" / "examples").glob("*.svg"))) == 5
+    dead = runner.invoke(main, ["dead-features", str(source), *common, "-m", "w1n2-tox21", "-o", str(tmp_path / "df")])
+    assert dead.exit_code == 0, dead.output
+    summary = json.loads((tmp_path / "df" / "summary.json").read_text())
+    assert summary["molecules"] == 3 and 0 <= summary["fraction"] <= 1 and "atom:type=I" in summary["zero_columns"]
+    bad_smarts = runner.invoke(main, ["pharmacophores", str(source), *common, "-o", str(tmp_path / "x"), "--smarts", "bad=c1(("])
+    assert bad_smarts.exit_code == 1 and "bad='c1(('" in bad_smarts.output
+    no_task = runner.invoke(main, ["pharmacophores", str(source), "-t", "NO-TASK", "-o", str(tmp_path / "y")])
+    assert no_task.exit_code == 2 and "NO-TASK" in no_task.output
+    nothing = runner.invoke(main, ["dead-features", str(source), *common, "--min-probability", "1.0", "-o", str(tmp_path / "z")])
+    assert nothing.exit_code == 1 and "no molecules left" in nothing.output

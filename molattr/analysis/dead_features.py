@@ -102,7 +102,8 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
                          rtol: float = DEFAULT_RTOL) -> dict:
     """Over a set of molecules: ``molecules``, ``with_collisions`` (count and ``fraction``),
     ``collisions`` (total), ``environment_pairs`` (a table of colliding environment pairs with
-    counts, most frequent first) and ``zero_columns`` (feature columns whose attribution is zero
+    counts, most frequent first; a pair of equal strings means the atoms differ only beyond
+    :data:`ENVIRONMENT_RADIUS` bonds) and ``zero_columns`` (feature columns whose attribution is zero
     in every molecule).
 
     Raises:
@@ -115,6 +116,8 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
     for found in per_molecule:
         for collision in found:
             envs = sorted(set(collision.environments))
+            if len(envs) == 1:  # different atoms, same neighbourhood up to the environment radius
+                envs = envs * 2
             pairs.update((a, b) for k, a in enumerate(envs) for b in envs[k + 1 :])
     table = pd.DataFrame([(a, b, n) for (a, b), n in pairs.most_common()], columns=["environment_a", "environment_b", "count"])
     with_collisions = sum(bool(found) for found in per_molecule)

@@ -113,17 +113,21 @@ def molecule_groups(mol: Chem.Mol, patterns: Mapping[str, Chem.Mol] | None = Non
 def group_table(molecule_map: MoleculeMap, groups: Sequence[Group] | None = None) -> pd.DataFrame:
     """Attribution per group name: one row per (``kind``, ``name``) with ``matches``, ``atoms``
     (sorted union of matched atoms), ``attribution`` (sum of the map's atom values over that
-    union) and ``share`` (of the whole attribution). Sorted by absolute attribution."""
+    union), ``share`` (÷ the whole attribution, unbounded when that is small) and ``norm_share``
+    (÷ the sum of the molecule's |atom values|: in [-1, 1], comparable across molecules).
+    Sorted by absolute attribution."""
     groups = molecule_groups(molecule_map.mol) if groups is None else groups
     union: dict[tuple[str, str], set[int]] = {}
     matches: dict[tuple[str, str], int] = {}
     for group in groups:
         union.setdefault((group.kind, group.name), set()).update(group.atoms)
         matches[(group.kind, group.name)] = matches.get((group.kind, group.name), 0) + 1
+    magnitude = float(np.nansum(np.abs(molecule_map.atom_values)))
     rows = []
     for (kind, name), atoms in union.items():
         value = float(np.sum(molecule_map.atom_values[sorted(atoms)]))
         rows.append({"kind": kind, "name": name, "matches": matches[(kind, name)], "atoms": tuple(sorted(atoms)),
-                     "attribution": value, "share": molecule_map.share(value)})
-    table = pd.DataFrame(rows, columns=["kind", "name", "matches", "atoms", "attribution", "share"])
+                     "attribution": value, "share": molecule_map.share(value),
+                     "norm_share": value / magnitude if magnitude > 0 else np.nan})
+    table = pd.DataFrame(rows, columns=["kind", "name", "matches", "atoms", "attribution", "share", "norm_share"])
     return table.reindex(table["attribution"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)

@@ -16,11 +16,13 @@ def rank_groups(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | 
     """Rank every group (pharmacophore family, functional group, ring system, user SMARTS) over
     a set of molecules, e.g. the actives of a task.
 
-    One row per (``kind``, ``name``): ``molecules`` having it, ``prevalence`` (their fraction),
-    ``mean_share`` and ``std_share`` of the score over the molecules having it, ``score`` = the
+    Shares are ``norm_share`` (a group's attribution ÷ the sum of its molecule's |atom values|,
+    in [-1, 1], so molecules whose attributions nearly cancel do not dominate). One row per
+    (``kind``, ``name``): ``molecules`` having it, ``prevalence`` (their fraction),
+    ``mean_share`` and ``std_share`` over the molecules having it, ``score`` = the
     mean share over **all** molecules (absent counts as 0: a common denominator of the set ranks
-    first, a rare group with a large share does not), ``mean_attribution`` and ``example`` (the
-    row index of the molecule where its share is largest). Sorted by ``score``.
+    first, a rare group with a large share does not), ``mean_attribution``, ``max_share`` and
+    ``example`` (the index of the molecule where its share is largest). Sorted by ``score``.
 
     Raises:
         AnalysisInputError: an empty set.
@@ -36,12 +38,13 @@ def rank_groups(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | 
     n = len(maps)
     rows = []
     for (kind, name), part in every.groupby(["kind", "name"], sort=False):
-        shares = part["share"].to_numpy(dtype=float)
+        shares = part["norm_share"].to_numpy(dtype=float)
         finite = np.isfinite(shares)
         rows.append({
             "kind": kind, "name": name, "molecules": len(part), "prevalence": len(part) / n,
             "mean_share": float(shares[finite].mean()) if finite.any() else np.nan,
             "std_share": float(shares[finite].std()) if finite.any() else np.nan,
+            "max_share": float(shares[finite].max()) if finite.any() else np.nan,
             "score": float(shares[finite].sum()) / n,
             "mean_attribution": float(part["attribution"].mean()),
             "example": int(part["molecule"].to_numpy()[np.nanargmax(np.where(finite, shares, -np.inf))]) if finite.any() else -1,

@@ -1,0 +1,127 @@
+"""Reports of the set-level analyses: the pharmacophore ranking and the dead-feature scan.
+
+``write_pharmacophore_report`` writes ``groups.csv`` (the ranking), ``per_molecule.csv`` (every
+group of every molecule), ``ranking.png`` and ``summary.html`` (the ranking with, for the top
+groups, the molecule where each carries the largest share). ``write_dead_feature_report`` writes
+``collisions.csv``, ``environment_pairs.csv``, ``summary.json``, ``collisions.png`` (molecules with
+collisions, the compared values written on the atoms) and ``summary.html``.
+"""
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+from rdkit import Chem
+
+from molattr.analysis.dead_features import Values, collisions, dead_feature_summary
+from molattr.analysis.groups import group_table, molecule_groups
+from molattr.analysis.ranking import rank_groups
+from molattr.draw.heatmap2d import draw_grid, draw_heatmap
+from molattr.mapping.molecule_map import MoleculeMap, map_attribution
+
+#: Groups shown in the ranking plot, and groups given an example picture in the summary.
+PLOTTED_GROUPS = 15
+EXAMPLE_GROUPS = 5
+#: Molecules drawn in the dead-feature picture.
+DRAWN_COLLISIONS = 12
+
+
+def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], out_dir: Path, title: str,
+                               patterns: Mapping[str, Chem.Mol] | None = None) -> pd.DataFrame:
+    """Rank the groups of ``maps`` (see :func:`molattr.analysis.rank_groups`) and write the report; returns the ranking."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ranking = rank_groups(maps, patterns)
+    ranking["example_id"] = [ids[k] if k >= 0 else "" for k in ranking["example"]]
+    ranking.to_csv(out_dir / "groups.csv", index=False, float_format="%.6g")
+    per_molecule = []
+    for m, identifier in zip(maps, ids):
+        table = group_table(m, molecule_groups(m.mol, patterns))
+        table.insert(0, "id", identifier)
+        per_molecule.append(table)
+    pd.concat(per_molecule, ignore_index=True).to_csv(out_dir / "per_molecule.csv", index=False, float_format="%.6g")
+    _ranking_plot(ranking, title).savefig(out_dir / "ranking.png", dpi=110)
+    examples = []
+    for _, row in ranking.head(EXAMPLE_GROUPS).iterrows():
+        m = maps[int(row["example"])]
+        picture = draw_heatmap(m, "svg", size=(360, 300), name=str(row["example_id"])).save(
+            out_dir / "examples" / f"{len(examples) + 1}.svg")
+        examples.append(f"<figure><img src='examples/{picture.name}'><figcaption>{html.escape(row['kind'])}: "
+                        f"<b>{html.escape(row['name'])}</b>: {100 * row['max_share']:.0f}% of the absolute attribution of "
+                        f"{html.escape(str(row['example_id']))}</figcaption></figure>")
+    shown = ranking.head(20)[["kind", "name", "molecules", "prevalence", "mean_share", "std_share", "score", "example_id"]]
+    (out_dir / "summary.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
+td,th{{border-bottom:1px solid #ddd;padding:2px 8px}} figure{{display:inline-block;margin:0.5em}}</style></head><body>
+<h2>{html.escape(title)}</h2>
+<p>{len(maps)} molecules. A group's share in a molecule is its attribution ÷ the sum of the molecule's |atom
+attributions| (between −1 and 1). <b>score</b> = the mean share over all molecules, absent counted as 0 (a group
+common to the set ranks first); <b>mean_share</b>/<b>std_share</b> over the molecules that have it.
+Full tables: <a href="groups.csv">groups.csv</a>, <a href="per_molecule.csv">per_molecule.csv</a>.</p>
+<img src="ranking.png" style="max-width:900px">
+{shown.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)}
+<h3>Where the top groups carry the most</h3>
+{''.join(examples)}
+</body></html>
+""")
+    return ranking
+
+
+def _ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
+    top = ranking.head(PLOTTED_GROUPS).iloc[::-1]
+    figure = Figure(figsize=(8, 0.32 * len(top) + 1.2), layout="constrained")
+    axes = figure.subplots()
+    labels = [f"{name} [{kind.replace('_', ' ')}]" for kind, name in zip(top["kind"], top["name"])]
+    bars = axes.barh(labels, top["score"], color=["#b2182b" if v >= 0 else "#2166ac" for v in top["score"]])
+    for bar, prevalence in zip(bars, top["prevalence"]):
+        axes.annotate(f"{100 * prevalence:.0f}% of molecules", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                      xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
+    axes.axvline(0, color="black", lw=0.8)
+    axes.set(xlabel="mean share of the absolute attribution (absent = 0)", title=title)
+    axes.tick_params(axis="y", labelsize=8)
+    return figure
+
+
+def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], out_dir: Path, title: str,
+                              values: Values = "atom_features", rtol: float = 1e-5) -> dict:
+    """Scan ``maps`` for dead features and write the report; returns the summary (see
+    :func:`molattr.analysis.dead_feature_summary`)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = dead_feature_summary(maps, values, rtol)
+    rows, drawn = [], []
+    for m, identifier in zip(maps, ids):
+        found = collisions(m, values, rtol)
+        for c in found:
+            rows.append({"id": identifier, "smiles": m.attribution.smiles, "value": c.value,
+                         "atoms": " ".join(map(str, c.atoms)),
+                         "classes": " | ".join(" ".join(map(str, k)) for k in c.classes),
+                         "environments": " | ".join(c.environments)})
+        if found and len(drawn) < DRAWN_COLLISIONS:
+            drawn.append((m, identifier))
+    pd.DataFrame(rows, columns=["id", "smiles", "value", "atoms", "classes", "environments"]).to_csv(
+        out_dir / "collisions.csv", index=False, float_format="%.6g")
+    summary["environment_pairs"].to_csv(out_dir / "environment_pairs.csv", index=False)
+    plain = {k: v for k, v in summary.items() if k != "environment_pairs"}
+    (out_dir / "summary.json").write_text(json.dumps({**plain, "values": values, "rtol": rtol}, indent=2) + "\n")
+    if drawn:  # draw the values that were compared
+        shown = [map_attribution(m.attribution, "atoms_only") if values == "atom_features" else m for m, _ in drawn]
+        draw_grid(shown, "png", per_row=3, atom_notes=True, shared_scale=False, bonds=False,
+                  names=[i for _, i in drawn]).save(out_dir / "collisions.png")
+    pairs = summary["environment_pairs"].head(20)
+    (out_dir / "summary.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
+td,th{{border-bottom:1px solid #ddd;padding:2px 8px}}</style></head><body>
+<h2>{html.escape(title)}</h2>
+<p>{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) have atoms whose
+attributions ({html.escape(values.replace('_', ' '))}) tie within {rtol:g} of the molecule's largest value although they are
+not symmetry-equivalent; {summary['collisions']} such groups in all (<a href="collisions.csv">collisions.csv</a>).</p>
+<p>Feature columns whose attribution is zero in every molecule: {html.escape(', '.join(summary['zero_columns']) or 'none')}.</p>
+<h3>Atom environments that collide most often</h3>
+{pairs.to_html(index=False, escape=True)}
+{'<h3>Molecules with collisions (the compared values written on the atoms; the tied atoms are listed in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}
+</body></html>
+""")
+    return summary
