@@ -133,3 +133,52 @@ def test_pharmacophores_and_dead_features_commands(tmp_path):
     assert no_task.exit_code == 2 and "NO-TASK" in no_task.output
     nothing = runner.invoke(main, ["dead-features", str(source), *common, "--min-probability", "1.0", "-o", str(tmp_path / "z")])
     assert nothing.exit_code == 1 and "no molecules left" in nothing.output
+
+
+def test_planted_rules_labels_and_atoms():
+    from molattr.analysis.planted import PlantedRecipe, attribution_auroc, label_table, parse_rule
+
+    recipe = PlantedRecipe.load()
+    assert {"nitro", "phenol_and_carbonyl", "acid_and_not_haloarene"} <= set(recipe.rules)
+    table = label_table(["O=[N+]([O-])c1ccccc1", "OC(=O)c1ccccc1Cl", "OC(=O)CC", "Oc1ccc(C=O)cc1", "C1CC("], recipe)
+    assert list(table["smiles"]) == ["O=[N+]([O-])c1ccccc1", "OC(=O)c1ccccc1Cl", "OC(=O)CC", "Oc1ccc(C=O)cc1"]
+    assert list(table["nitro"]) == [1, 0, 0, 0] and list(table["acid_and_not_haloarene"]) == [0, 0, 1, 0]
+    assert list(table["phenol_and_carbonyl"]) == [0, 0, 0, 1]
+    mol = Chem.MolFromSmiles("Oc1ccc(C=O)cc1")  # phenol O-c (atoms 0, 1) and the aldehyde C=O (atoms 5, 6)
+    assert recipe.planted_atoms(mol, "phenol_and_carbonyl") == {0, 1, 5, 6}
+    assert recipe.planted_atoms(Chem.MolFromSmiles("OC(=O)CC"), "acid_and_not_haloarene") == {0, 1, 2}
+    assert recipe.planted_atoms(Chem.MolFromSmiles("CCO"), "nitro") == set()
+    either = parse_rule("r", "logic", "a or not b", {"a", "b"})
+    assert either.positive_names == ("a",) and either.holds({"a": False, "b": False})
+    for bad, message in (("a and c", "unknown pattern 'c'"), ("a + b", "only pattern names"), ("a and (", "cannot parse")):
+        with pytest.raises(AnalysisInputError, match=message):
+            parse_rule("r", "logic", bad, {"a", "b"})
+    assert attribution_auroc(np.array([0.9, 0.1, 0.5, -1.0]), {0, 2}) == 1.0
+    assert attribution_auroc(np.array([0.1, 0.9]), {0}) == 0.0
+    assert np.isnan(attribution_auroc(np.array([0.1, 0.9]), {0, 1}))
+
+
+def test_planted_evaluation_needs_the_rules_as_tasks():
+    import molattr
+    from molattr.analysis.planted import PlantedRecipe
+    from molattr.analysis.planted_evaluation import evaluate_planted
+
+    with pytest.raises(AnalysisInputError, match="none of the rules"):
+        evaluate_planted(molattr.load_model("w2n2-tox21"), ["CCO"], PlantedRecipe.load())
+
+
+def test_planted_evaluation_scores_a_model(tmp_path):
+    import molattr
+    from molattr.analysis.planted import PlantedRecipe
+    from molattr.analysis.planted_evaluation import evaluate_planted
+    from molattr.checkpoint import load_checkpoint, save_checkpoint
+    from tests.conftest import make_weave
+
+    spec = molattr.FeatureSpec(preset="full", max_distance=2)
+    save_checkpoint(tmp_path / "m", make_weave(spec, n_tasks=2), spec, ["nitro", "haloarene"], "classification")
+    result = evaluate_planted(load_checkpoint(tmp_path / "m"), ["O=[N+]([O-])c1ccccc1", "Clc1ccccc1", "CCO", "O=[N+]([O-])CC"],
+                              PlantedRecipe.load(), n_steps=8)
+    assert list(result["rule"]) == ["nitro", "haloarene"] and list(result["positives"]) == [2, 1]
+    for column in ("auroc_integrated_gradients", "auroc_gradient", "auroc_gradient_x_input"):
+        assert result[column].between(0, 1).all()
+    assert (result["planted_rank"] >= 1).all()

@@ -43,7 +43,7 @@ def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], 
         table.insert(0, "id", identifier)
         per_molecule.append(table)
     pd.concat(per_molecule, ignore_index=True).to_csv(out_dir / "per_molecule.csv", index=False, float_format="%.6g")
-    _ranking_plot(ranking, title).savefig(out_dir / "ranking.png", dpi=110)
+    ranking_plot(ranking, title).savefig(out_dir / "ranking.png", dpi=110)
     examples = []
     for _, row in ranking.head(EXAMPLE_GROUPS).iterrows():
         m = maps[int(row["example"])]
@@ -70,7 +70,8 @@ Full tables: <a href="groups.csv">groups.csv</a>, <a href="per_molecule.csv">per
     return ranking
 
 
-def _ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
+def ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
+    """Horizontal bars of the top groups' scores, each labelled with its prevalence."""
     top = ranking.head(PLOTTED_GROUPS).iloc[::-1]
     figure = Figure(figsize=(8, 0.32 * len(top) + 1.2), layout="constrained")
     axes = figure.subplots()
