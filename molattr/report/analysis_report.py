@@ -4,7 +4,7 @@
 group of every molecule), ``ranking.png`` and ``summary.html`` (the ranking with, for the top
 groups, the molecule where each carries the largest share). ``write_dead_feature_report`` writes
 ``collisions.csv``, ``environment_pairs.csv``, ``summary.json``, ``collisions.png`` (molecules with
-collisions, the compared values written on the atoms) and ``summary.html``.
+collisions, each group of tied atoms in its own colour) and ``summary.html``.
 """
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from rdkit import Chem
 
-from molattr.analysis.dead_features import Values, collisions, dead_feature_summary
+from molattr.analysis.dead_features import Collision, Values, collisions, dead_feature_summary
 from molattr.analysis.groups import group_table, molecule_groups
 from molattr.analysis.ranking import rank_groups
-from molattr.draw.heatmap2d import draw_grid, draw_heatmap
-from molattr.mapping.molecule_map import MoleculeMap, map_attribution
+from molattr.draw.colors import DivergingScale
+from molattr.draw.heatmap2d import Panel, depiction, draw_heatmap, draw_panels
+from molattr.mapping.molecule_map import MoleculeMap
 
 #: Groups shown in the ranking plot, and groups given an example picture in the summary.
 PLOTTED_GROUPS = 15
@@ -70,6 +72,15 @@ Full tables: <a href="groups.csv">groups.csv</a>, <a href="per_molecule.csv">per
     return ranking
 
 
+def _collision_panel(m: MoleculeMap, identifier: str, found: Sequence[Collision]) -> Panel:
+    """The molecule with each group of tied atoms in its own colour."""
+    colours = {}
+    for k, collision in enumerate(found):
+        for atom in collision.atoms:
+            colours[atom] = tuple(colormaps["tab10"](k % 10)[:3])
+    return Panel(depiction(m.mol), colours, {}, f"{identifier}: {len(found)} group(s) of tied atoms (one colour each)")
+
+
 def ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
     """Horizontal bars of the top groups' scores, each labelled with its prevalence."""
     top = ranking.head(PLOTTED_GROUPS).iloc[::-1]
@@ -101,16 +112,14 @@ def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], o
                          "classes": " | ".join(" ".join(map(str, k)) for k in c.classes),
                          "environments": " | ".join(c.environments)})
         if found and len(drawn) < DRAWN_COLLISIONS:
-            drawn.append((m, identifier))
+            drawn.append(_collision_panel(m, identifier, found))
     pd.DataFrame(rows, columns=["id", "smiles", "value", "atoms", "classes", "environments"]).to_csv(
         out_dir / "collisions.csv", index=False, float_format="%.6g")
     summary["environment_pairs"].to_csv(out_dir / "environment_pairs.csv", index=False)
     plain = {k: v for k, v in summary.items() if k != "environment_pairs"}
     (out_dir / "summary.json").write_text(json.dumps({**plain, "values": values, "rtol": rtol}, indent=2) + "\n")
-    if drawn:  # draw the values that were compared
-        shown = [map_attribution(m.attribution, "atoms_only") if values == "atom_features" else m for m, _ in drawn]
-        draw_grid(shown, "png", per_row=3, atom_notes=True, shared_scale=False, bonds=False,
-                  names=[i for _, i in drawn]).save(out_dir / "collisions.png")
+    if drawn:
+        draw_panels(drawn, DivergingScale(1.0), per_row=3, image_format="png", colourbar=False).save(out_dir / "collisions.png")
     pairs = summary["environment_pairs"].head(20)
     (out_dir / "summary.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
@@ -122,7 +131,7 @@ not symmetry-equivalent; {summary['collisions']} such groups in all (<a href="co
 <p>Feature columns whose attribution is zero in every molecule: {html.escape(', '.join(summary['zero_columns']) or 'none')}.</p>
 <h3>Atom environments that collide most often</h3>
 {pairs.to_html(index=False, escape=True)}
-{'<h3>Molecules with collisions (the compared values written on the atoms; the tied atoms are listed in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}
+{'<h3>Molecules with collisions (atoms of one colour tie; details in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}
 </body></html>
 """)
     return summary
