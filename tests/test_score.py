@@ -180,8 +180,9 @@ def test_kill_9_mid_run_then_resume(tmp_path):
 
 def test_workers_give_the_same_rows(planted, tmp_path, checkpoint):
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
-    score_file(InputSpec(str(planted)), one, Scorer(checkpoint), chunk_size=4, progress=False)
-    score_file(InputSpec(str(planted)), two, Scorer(checkpoint), workers=2, chunk_size=4, progress=False)
+    options = AttributionOptions("NR-AhR", method="gauss_legendre", n_steps=4)  # maps need the molecules workers send back
+    score_file(InputSpec(str(planted)), one, Scorer(checkpoint, options), chunk_size=4, progress=False)
+    score_file(InputSpec(str(planted)), two, Scorer(checkpoint, options), workers=2, chunk_size=4, progress=False)
     pd.testing.assert_frame_equal(pd.read_csv(one), pd.read_csv(two))
 
 

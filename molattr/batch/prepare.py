@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
+import torch
 from rdkit import Chem
 from torch_geometric.data import Data
 
@@ -106,7 +107,7 @@ class Preparer:
         if self.pool is None:
             return prepare_records(records, self.spec, self.limits)
         size = max(1, -(-len(records) // self.workers))
-        parts = [self.pool.submit(prepare_records, records[k : k + size], self.spec, self.limits)
+        parts = [self.pool.submit(_prepare_portable, records[k : k + size], self.spec, self.limits)
                  for k in range(0, len(records), size)]
         return _Joined(parts)
 
@@ -127,7 +128,31 @@ class _Joined:
     parts: list[Future]
 
     def result(self) -> list[PreparedRow]:
-        return [row for part in self.parts for row in part.result()]
+        return [_restore(row) for part in self.parts for row in part.result()]
+
+
+#: Graph attributes sent between processes as NumPy arrays (torch tensors would each go through
+#: torch's shared-memory pickling, which costs more than featurizing).
+_ARRAYS = ("x", "edge_index", "edge_attr", "pair_distance")
+
+
+def _prepare_portable(records: Sequence[Record], spec: FeatureSpec, limits: RowLimits) -> list[PreparedRow]:
+    """:func:`prepare_records` in a worker, graphs as plain dicts of arrays and values."""
+    rows = prepare_records(records, spec, limits)
+    for row in rows:
+        if row.graph is not None:
+            graph = row.graph
+            row.graph = {key: (graph[key].numpy() if key in _ARRAYS else graph[key]) for key in graph.keys()}
+    return rows
+
+
+def _restore(row: PreparedRow) -> PreparedRow:
+    if isinstance(row.graph, dict):
+        values = {key: (torch.from_numpy(value) if key in _ARRAYS else value) for key, value in row.graph.items()}
+        mol = values.pop("mol")
+        row.graph = Data(**values)
+        row.graph.mol = mol
+    return row
 
 
 def _result(job) -> list[PreparedRow]:
