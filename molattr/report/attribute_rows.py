@@ -11,7 +11,8 @@ from tqdm.auto import tqdm
 from molattr.attribution.each import attribute_each
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.attribution.result import Attribution
-from molattr.data.featurize_rows import featurize_rows
+from molattr.batch.prepare import RowLimits, prepare_records
+from molattr.data.records import Record
 from molattr.errors import MolattrError
 from molattr.mapping.molecule_map import AtomRule, MoleculeMap, map_attribution
 
@@ -51,15 +52,17 @@ def attribute_rows(ig: IntegratedGradients, table: pd.DataFrame, target: int | s
     smiles = [str(s) for s in table["smiles"].tolist()]
     ids = [str(v) for v in table["id"]] if "id" in table.columns else [str(k + 1) for k in range(len(table))]
     lines = [int(v) for v in table["line"]] if "line" in table.columns else [None] * len(table)
-    rows = featurize_rows(smiles, ig.model.spec, progress=False) if ig.model.spec is not None else None
-    if rows is None:
+    if ig.model.spec is None:
         raise MolattrError("attributing a table needs a model with a featurization spec (a molattr checkpoint)")
-    outcomes = [RowOutcome(k, lines[k], ids[k], smiles[k], rows.status[k], rows.errors[k] or "") for k in range(len(table))]
-    ok = rows.ok_indices
+    # graphs prepared here carry their RDKit molecule, so the maps need not parse the SMILES again
+    rows = prepare_records([Record(k, lines[k] or k + 1, ids[k], smiles[k]) for k in range(len(table))], ig.model.spec,
+                           RowLimits(max_atoms=None, elements=None))
+    outcomes = [RowOutcome(k, lines[k], ids[k], smiles[k], row.status, row.error) for k, row in enumerate(rows)]
+    ok = [k for k, row in enumerate(rows) if row.graph is not None]
     with tqdm(total=len(ok), desc="attributing", unit="mol", disable=not progress) as bar:
         for start in range(0, len(ok), MOLECULES_PER_CALL):
             chunk = ok[start : start + MOLECULES_PER_CALL]
-            for k, result in zip(chunk, attribute_each(ig, [rows.graphs[k] for k in chunk], target, **attribute_kwargs)):
+            for k, result in zip(chunk, attribute_each(ig, [rows[k].graph for k in chunk], target, **attribute_kwargs)):
                 try:
                     if isinstance(result, MolattrError):
                         raise result
