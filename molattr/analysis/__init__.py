@@ -4,9 +4,9 @@ from molattr.analysis.groups import (
     GROUP_KINDS, Group, compile_smarts, functional_groups, group_table, molecule_groups, pharmacophore_groups,
     ring_systems, smarts_groups,
 )
-from molattr.analysis.ranking import rank_groups
+from molattr.analysis.ranking import rank_groups, set_group_tables
 
 __all__ = [
     "Collision", "GROUP_KINDS", "Group", "collisions", "compile_smarts", "dead_feature_summary", "functional_groups",
-    "group_table", "molecule_groups", "rank_groups", "pharmacophore_groups", "ring_systems", "smarts_groups", "zero_columns",
+    "group_table", "molecule_groups", "rank_groups", "pharmacophore_groups", "ring_systems", "set_group_tables", "smarts_groups", "zero_columns",
 ]

@@ -99,11 +99,12 @@ def environment(mol: Chem.Mol, atom: int, radius: int = ENVIRONMENT_RADIUS) -> s
 
 
 def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_features",
-                         rtol: float = DEFAULT_RTOL) -> dict:
+                         rtol: float = DEFAULT_RTOL, per_molecule: Sequence[list[Collision]] | None = None) -> dict:
     """Over a set of molecules: ``molecules``, ``with_collisions`` (count and ``fraction``),
     ``collisions`` (total), ``environment_pairs`` (a table of colliding environment pairs with
     counts, most frequent first; a pair of equal strings means the atoms differ only beyond
-    :data:`ENVIRONMENT_RADIUS` bonds) and ``zero_columns`` (feature columns whose attribution is zero
+    :data:`ENVIRONMENT_RADIUS` bonds). ``per_molecule``: the :func:`collisions` of each map, when
+    the caller already has them. and ``zero_columns`` (feature columns whose attribution is zero
     in every molecule).
 
     Raises:
@@ -111,7 +112,8 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
     """
     if not maps:
         raise AnalysisInputError("no molecules to analyse (got an empty set)")
-    per_molecule = [collisions(m, values, rtol) for m in maps]
+    if per_molecule is None:
+        per_molecule = [collisions(m, values, rtol) for m in maps]
     pairs: Counter = Counter()
     for found in per_molecule:
         for collision in found:

@@ -36,13 +36,13 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
     if not rules:
         raise AnalysisInputError(f"none of the rules {sorted(recipe.rules)} is a task of {checkpoint.name!r} "
                                  f"(tasks: {', '.join(checkpoint.tasks)})")
-    mols = [(s, Chem.MolFromSmiles(s)) for s in smiles]
-    mols = [(s, m) for s, m in mols if m is not None]
+    parsed = [(s, Chem.MolFromSmiles(s)) for s in smiles]
+    mols = [(s, m, recipe.present(m)) for s, m in parsed if m is not None]  # pattern matches once per molecule
     ig = IntegratedGradients(checkpoint)
     rng = np.random.default_rng(seed)
     rows = []
     for rule in rules:
-        positives = [(s, m) for s, m in mols if recipe.rules[rule].holds(recipe.present(m))]
+        positives = [(s, m) for s, m, present in mols if recipe.rules[rule].holds(present)]
         if len(positives) > max_positives:
             positives = [positives[k] for k in sorted(rng.choice(len(positives), max_positives, replace=False))]
         if not positives:

@@ -12,9 +12,21 @@ from molattr.errors import AnalysisInputError
 from molattr.mapping.molecule_map import MoleculeMap
 
 
-def rank_groups(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | None = None) -> pd.DataFrame:
+def set_group_tables(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | None = None) -> pd.DataFrame:
+    """Every molecule's :func:`group_table`, stacked, with a ``molecule`` column (its index in ``maps``)."""
+    tables = []
+    for k, m in enumerate(maps):
+        table = group_table(m, molecule_groups(m.mol, patterns))
+        table.insert(0, "molecule", k)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def rank_groups(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | None = None,
+                tables: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rank every group (pharmacophore family, functional group, ring system, user SMARTS) over
-    a set of molecules, e.g. the actives of a task.
+    a set of molecules, e.g. the actives of a task. ``tables``: :func:`set_group_tables` of
+    ``maps`` when the caller already has them.
 
     Shares are ``norm_share`` (a group's attribution ÷ the sum of its molecule's |atom values|,
     in [-1, 1], so molecules whose attributions nearly cancel do not dominate). One row per
@@ -29,12 +41,7 @@ def rank_groups(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | 
     """
     if not maps:
         raise AnalysisInputError("no molecules to rank groups over (got an empty set)")
-    tables = []
-    for k, m in enumerate(maps):
-        table = group_table(m, molecule_groups(m.mol, patterns))
-        table["molecule"] = k
-        tables.append(table)
-    every = pd.concat(tables, ignore_index=True)
+    every = set_group_tables(maps, patterns) if tables is None else tables
     n = len(maps)
     rows = []
     for (kind, name), part in every.groupby(["kind", "name"], sort=False):

@@ -19,8 +19,7 @@ from matplotlib.figure import Figure
 from rdkit import Chem
 
 from molattr.analysis.dead_features import Collision, Values, collisions, dead_feature_summary
-from molattr.analysis.groups import group_table, molecule_groups
-from molattr.analysis.ranking import rank_groups
+from molattr.analysis.ranking import rank_groups, set_group_tables
 from molattr.draw.colors import DivergingScale
 from molattr.draw.heatmap2d import Panel, depiction, draw_heatmap, draw_panels
 from molattr.mapping.molecule_map import MoleculeMap
@@ -36,15 +35,13 @@ def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], 
                                patterns: Mapping[str, Chem.Mol] | None = None) -> pd.DataFrame:
     """Rank the groups of ``maps`` (see :func:`molattr.analysis.rank_groups`) and write the report; returns the ranking."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    ranking = rank_groups(maps, patterns)
+    tables = set_group_tables(maps, patterns)
+    ranking = rank_groups(maps, patterns, tables)
     ranking["example_id"] = [ids[k] if k >= 0 else "" for k in ranking["example"]]
     ranking.to_csv(out_dir / "groups.csv", index=False, float_format="%.6g")
-    per_molecule = []
-    for m, identifier in zip(maps, ids):
-        table = group_table(m, molecule_groups(m.mol, patterns))
-        table.insert(0, "id", identifier)
-        per_molecule.append(table)
-    pd.concat(per_molecule, ignore_index=True).to_csv(out_dir / "per_molecule.csv", index=False, float_format="%.6g")
+    per_molecule = tables.drop(columns="molecule")
+    per_molecule.insert(0, "id", [ids[k] for k in tables["molecule"]])
+    per_molecule.to_csv(out_dir / "per_molecule.csv", index=False, float_format="%.6g")
     ranking_plot(ranking, title).savefig(out_dir / "ranking.png", dpi=110)
     examples = []
     for _, row in ranking.head(EXAMPLE_GROUPS).iterrows():
@@ -102,10 +99,10 @@ def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], o
     """Scan ``maps`` for dead features and write the report; returns the summary (see
     :func:`molattr.analysis.dead_feature_summary`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = dead_feature_summary(maps, values, rtol)
+    per_molecule = [collisions(m, values, rtol) for m in maps]
+    summary = dead_feature_summary(maps, values, rtol, per_molecule)
     rows, drawn = [], []
-    for m, identifier in zip(maps, ids):
-        found = collisions(m, values, rtol)
+    for m, identifier, found in zip(maps, ids, per_molecule):
         for c in found:
             rows.append({"id": identifier, "smiles": m.attribution.smiles, "value": c.value,
                          "atoms": " ".join(map(str, c.atoms)),
