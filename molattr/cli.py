@@ -61,8 +61,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _summary(status: pd.Series) -> str:
-    counts = status.value_counts()
-    return ", ".join(f"{n} {s}" for s, n in counts.items())
+    return _counts(status.value_counts().to_dict())
 
 
 @main.command()

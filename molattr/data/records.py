@@ -8,7 +8,6 @@ become U+FFFD, which makes that row's SMILES unparsable rather than the file unr
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from molattr.data.tables import file_kind
+from molattr.data.tables import file_kind, file_stem, id_column_of, open_file
 from molattr.errors import InputFileError
 
 RecordFormat = Literal["smi", "csv", "tsv", "sdf"]
@@ -58,17 +57,7 @@ def open_binary(source: str | Path) -> BinaryIO:
     Raises:
         InputFileError: a missing file, a directory, or a file that cannot be opened.
     """
-    if str(source) == STDIN:
-        return sys.stdin.buffer
-    path = Path(source)
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a directory, expected a molecule file")
-    try:
-        return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read ({exc})") from exc
+    return sys.stdin.buffer if str(source) == STDIN else open_file(Path(source))
 
 
 def iter_records(source: str | Path, input_format: str | None = None, smiles_column: str = "smiles",
@@ -82,7 +71,7 @@ def iter_records(source: str | Path, input_format: str | None = None, smiles_col
         InputFileError: unreadable input, a missing column, a truncated gzip stream.
     """
     kind = record_format(source, input_format)
-    name = "stdin" if str(source) == STDIN else _stem(Path(source))
+    name = "stdin" if str(source) == STDIN else file_stem(Path(source))
     stream = open_binary(source)
     try:
         if kind == "smi":
@@ -125,11 +114,6 @@ def count_records(source: str | Path, input_format: str | None = None) -> int | 
     return max(lines - 1, 0)
 
 
-def _stem(path: Path) -> str:
-    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
-    return Path(name).stem
-
-
 def _text_lines(stream: BinaryIO) -> Iterator[str]:
     """Lines split on ``\\n`` only (``\\r\\n`` stripped), decoded with replacement."""
     for raw in stream:
@@ -156,12 +140,7 @@ def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_col
     if header is None:
         return
     columns = [c.strip() for c in header]
-    if smiles_column not in columns:
-        raise InputFileError(f"{source}: no column {smiles_column!r} (columns: {', '.join(columns)})")
-    if id_column is not None and id_column not in columns:
-        raise InputFileError(f"{source}: no column {id_column!r} (columns: {', '.join(columns)})")
-    if id_column is None and "id" in columns and smiles_column != "id":
-        id_column = "id"
+    id_column = id_column_of(source, columns, smiles_column, id_column)
     s_index = columns.index(smiles_column)
     i_index = columns.index(id_column) if id_column else None
     line = reader.line_num + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -36,15 +37,28 @@ def file_kind(path: Path) -> str:
     )
 
 
-def _read_text(path: Path) -> str:
+def open_file(path: Path) -> BinaryIO:
+    """The raw bytes of a molecule file, gunzipped when it ends in ``.gz``.
+
+    Raises:
+        InputFileError: a missing file, a directory, or a file that cannot be opened.
+    """
     if not path.exists():
         raise InputFileError(f"{path}: no such file")
     if path.is_dir():
         raise InputFileError(f"{path}: is a directory, expected a molecule file")
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as exc:
+        return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
         raise InputFileError(f"{path}: cannot read ({exc})") from exc
+
+
+def _read_text(path: Path) -> str:
+    with open_file(path) as stream:
+        try:
+            raw = stream.read()
+        except (OSError, EOFError) as exc:
+            raise InputFileError(f"{path}: cannot read ({exc})") from exc
     return raw.decode("utf-8", errors="replace")
 
 
@@ -71,7 +85,7 @@ def read_molecules(
     return _csv_table(path, text, kind, smiles_column, id_column)
 
 
-def _stem(path: Path) -> str:
+def file_stem(path: Path) -> str:
     """File name without ``.gz`` and the format suffix: ``mols.smi.gz`` -> ``mols``."""
     name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
     return Path(name).stem
@@ -96,9 +110,23 @@ def _smi_table(path: Path, text: str) -> pd.DataFrame:
             continue
         parts = line.split(maxsplit=1)
         smiles = parts[0] if parts else ""
-        name = parts[1].strip() if len(parts) > 1 else f"{_stem(path)}:{number}"
+        name = parts[1].strip() if len(parts) > 1 else f"{file_stem(path)}:{number}"
         records.append((number, name, smiles))
     return pd.DataFrame.from_records(records, columns=["line", "id", "smiles"])
+
+
+def id_column_of(path: Path | str, columns: list[str], smiles_column: str, id_column: str | None) -> str | None:
+    """The id column of a table: ``id_column``, else a column named ``id`` (unless it holds the SMILES).
+
+    Raises:
+        InputFileError: the SMILES or id column is missing.
+    """
+    for column in (smiles_column, id_column):
+        if column is not None and column not in columns:
+            raise InputFileError(f"{path}: no column {column!r} (columns: {', '.join(map(str, columns))})")
+    if id_column is None and "id" in columns and smiles_column != "id":
+        return "id"
+    return id_column
 
 
 def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
@@ -109,15 +137,9 @@ def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: 
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputFileError(f"{path}: not a valid {kind.upper()} file ({exc})") from exc
-    for column in (smiles_column, id_column):
-        if column is not None and column not in frame.columns:
-            raise InputFileError(
-                f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})"
-            )
-    if id_column is None and "id" in frame.columns and smiles_column != "id":
-        id_column = "id"  # a column named id is the id
+    id_column = id_column_of(path, list(frame.columns), smiles_column, id_column)
     line = pd.RangeIndex(2, len(frame) + 2)
-    ids = frame[id_column] if id_column else [f"{_stem(path)}:{n}" for n in line]
+    ids = frame[id_column] if id_column else [f"{file_stem(path)}:{n}" for n in line]
     out = frame.drop(columns=[c for c in (smiles_column, id_column) if c], errors="ignore")
     out = out.rename(columns={c: f"{c}_input" for c in ("line", "id", "smiles") if c in out.columns})
     out.insert(0, "smiles", frame[smiles_column].fillna(""))

@@ -14,7 +14,7 @@ import py3Dmol
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
-from molattr.draw.colors import DEFAULT_CMAP
+from molattr.draw.colors import DEFAULT_CMAP, DivergingScale
 from molattr.draw.heatmap2d import depiction, legend_text, scale_for
 from molattr.mapping.molecule_map import MoleculeMap
 
@@ -51,12 +51,11 @@ def view_3d(molecule_map: MoleculeMap, width: int = 480, height: int = 380, cmap
             vmax: float | None = None, seed: int = 0) -> py3Dmol.view:
     """A py3Dmol view (shows inline in Jupyter): sticks plus spheres coloured by each atom's
     attribution on the symmetric scale of :func:`molattr.draw.draw_heatmap`; NaN atoms grey."""
-    view, _ = _view(molecule_map, width, height, cmap, vmax, seed)
-    return view
+    return _view(molecule_map, width, height, cmap, vmax, seed)[0]
 
 
 def _view(molecule_map: MoleculeMap, width: int, height: int, cmap: str, vmax: float | None,
-          seed: int) -> tuple[py3Dmol.view, Conformer]:
+          seed: int) -> tuple[py3Dmol.view, Conformer, DivergingScale]:
     conformer = embed(molecule_map.mol, seed)
     scale = scale_for([molecule_map], cmap, vmax, bonds=False)
     view = py3Dmol.view(width=width, height=height)
@@ -68,14 +67,13 @@ def _view(molecule_map: MoleculeMap, width: int, height: int, cmap: str, vmax: f
                                      "sphere": {"scale": 0.32, "color": colour}})
     view.setBackgroundColor("white")
     view.zoomTo()
-    return view, conformer
+    return view, conformer, scale
 
 
 def write_3d_html(molecule_map: MoleculeMap, path: str | Path, name: str | None = None, cmap: str = DEFAULT_CMAP,
                   vmax: float | None = None, seed: int = 0) -> Path:
     """A standalone HTML page: the 3D view, the legend of the 2D heatmap and the colour limits."""
-    view, conformer = _view(molecule_map, 640, 480, cmap, vmax, seed)
-    scale = scale_for([molecule_map], cmap, vmax, bonds=False)
+    view, conformer, scale = _view(molecule_map, 640, 480, cmap, vmax, seed)
     title, numbers = legend_text(molecule_map, name).split("\n")
     note = "" if conformer.is_3d else "<p><b>RDKit could not embed this molecule in 3D: the 2D layout is shown.</b></p>"
     page = f"""<!DOCTYPE html>
