@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
-from molattr.attribution.each import attribute_each
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.attribution.result import Attribution
 from molattr.batch.prepare import PreparedRow
@@ -19,7 +18,8 @@ from molattr.checkpoint import Checkpoint
 from molattr.data.records import Record
 from molattr.draw.heatmap2d import ImageFormat, draw_heatmap
 from molattr.errors import MolattrError
-from molattr.mapping.molecule_map import MoleculeMap, map_attribution
+from molattr.mapping.each import map_each
+from molattr.mapping.molecule_map import MoleculeMap
 from molattr.predict import output_values
 from molattr.scoring import raw_scores
 
@@ -116,18 +116,16 @@ class Scorer:
         options: AttributionOptions = self.attribution  # type: ignore[assignment]
         extra = pd.DataFrame(index=frame.index, columns=ATTRIBUTION_COLUMNS, dtype=object)
         ok = [k for k in range(len(records)) if prepared[k].graph is not None and frame.at[k, "status"].startswith("ok")]
-        results = attribute_each(self.ig, [prepared[k].graph for k in ok], options.target, output=options.output,
-                                 method=options.method, n_steps=options.n_steps, tolerance=options.tolerance)
-        for k, result in zip(ok, results):
-            try:
-                if isinstance(result, MolattrError):
-                    raise result
-                values, note = _columns_of(map_attribution(result, options.atom_rule), records[k], options)
-                extra.loc[k] = values
-                if note:
-                    frame.loc[k, "error"] = note
-            except MolattrError as exc:
-                frame.loc[k, ["status", "error"]] = ["attribution_failed", f"attribution_failed: {records[k].id!r}: {exc}"]
+        maps = map_each(self.ig, [prepared[k].graph for k in ok], options.target, options.atom_rule, output=options.output,
+                        method=options.method, n_steps=options.n_steps, tolerance=options.tolerance)
+        for k, item in zip(ok, maps):
+            if isinstance(item, MolattrError):
+                frame.loc[k, ["status", "error"]] = ["attribution_failed", f"attribution_failed: {records[k].id!r}: {item}"]
+                continue
+            values, note = _columns_of(item, records[k], options)
+            extra.loc[k] = values
+            if note:
+                frame.loc[k, "error"] = note
         return pd.concat([frame, extra], axis=1)
 
 def _columns_of(m: MoleculeMap, record: Record, options: AttributionOptions) -> tuple[list, str]:

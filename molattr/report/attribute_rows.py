@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from molattr.attribution.each import attribute_each
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.attribution.result import Attribution
 from molattr.batch.prepare import RowLimits, prepare_records
 from molattr.data.records import Record
 from molattr.errors import MolattrError
-from molattr.mapping.molecule_map import AtomRule, MoleculeMap, map_attribution
+from molattr.mapping.each import map_each
+from molattr.mapping.molecule_map import AtomRule, MoleculeMap
 
 #: Molecules attributed per engine call (one progress-bar step).
 MOLECULES_PER_CALL = 32
@@ -45,7 +45,7 @@ def attribute_rows(ig: IntegratedGradients, table: pd.DataFrame, target: int | s
                    progress: bool = False, **attribute_kwargs) -> list[RowOutcome]:
     """Attribute each row of ``table`` (a ``smiles`` column; ``id`` and ``line`` kept when present).
 
-    Molecules are attributed ``MOLECULES_PER_CALL`` at a time by :func:`attribute_each`, so
+    Molecules are attributed ``MOLECULES_PER_CALL`` at a time by :func:`molattr.mapping.each.map_each`, so
     that only a failing molecule gets the status ``attribution_failed``. Returns one outcome per
     row, in order.
     """
@@ -62,13 +62,11 @@ def attribute_rows(ig: IntegratedGradients, table: pd.DataFrame, target: int | s
     with tqdm(total=len(ok), desc="attributing", unit="mol", disable=not progress) as bar:
         for start in range(0, len(ok), MOLECULES_PER_CALL):
             chunk = ok[start : start + MOLECULES_PER_CALL]
-            for k, result in zip(chunk, attribute_each(ig, [rows[k].graph for k in chunk], target, **attribute_kwargs)):
-                try:
-                    if isinstance(result, MolattrError):
-                        raise result
-                    outcomes[k].molecule_map = map_attribution(result, atom_rule)
-                except MolattrError as exc:
-                    outcomes[k].status, outcomes[k].error = "attribution_failed", str(exc)
+            for k, item in zip(chunk, map_each(ig, [rows[k].graph for k in chunk], target, atom_rule, **attribute_kwargs)):
+                if isinstance(item, MolattrError):
+                    outcomes[k].status, outcomes[k].error = "attribution_failed", str(item)
+                else:
+                    outcomes[k].molecule_map = item
             bar.update(len(chunk))
     return outcomes
 
