@@ -10,6 +10,7 @@
    attributed for its rule), the fraction of molecules with tied, non-equivalent atoms per network.
 
     python benchmarks/planted_ground_truth.py --work runs/planted
+    python benchmarks/planted_ground_truth.py --work runs/planted-simple --data runs/planted/data --reuse --preset simple
 """
 from __future__ import annotations
 
@@ -38,12 +39,16 @@ def molattr_command(*args: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("runs/planted"))
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=80)
+    parser.add_argument("--patience", type=int, default=15, help="early-stopping patience (epochs)")
     parser.add_argument("--max-positives", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep data and models already in --work")
+    parser.add_argument("--preset", choices=("full", "simple"), default="full",
+                        help="featurization of the trained networks (simple: atom type, bond type, distance)")
+    parser.add_argument("--data", type=Path, help="labelled data folder to use or build (default: WORK/data)")
     args = parser.parse_args()
     recipe = PlantedRecipe.load()
-    data = args.work / "data"
+    data = args.data or args.work / "data"
     if not (args.reuse and (data / "eval.csv").exists()):
         molattr_command("planted", "build", "-o", str(data))
     tasks = ",".join(recipe.rules)
@@ -52,7 +57,8 @@ def main() -> None:
         folder = args.work / name
         if not (args.reuse and (folder / "config.json").exists()):
             molattr_command("train", str(data / "train.csv"), "--tasks", tasks, "--task-type", "classification",
-                            "--layers", layers, "--epochs", str(args.epochs), "--patience", "8", "-o", str(folder))
+                            "--layers", layers, "--preset", args.preset, "--epochs", str(args.epochs), "--patience", str(args.patience),
+                            "-o", str(folder))
         report = args.work / f"eval_{name}.json"
         molattr_command("planted", "evaluate", "-m", str(folder), "--data", str(data / "eval.csv"),
                         "--max-positives", str(args.max_positives), "--json", str(report))
@@ -75,9 +81,11 @@ def main() -> None:
             print(f"| {name.upper()} | `{r['rule']}` | {r['kind']} | {r['test_roc_auc']:.3f} | {r['scored']} | "
                   f"{r['auroc_integrated_gradients']:.3f} | {r['auroc_gradient']:.3f} | {r['auroc_gradient_x_input']:.3f} | "
                   f"≥ {bar} {met if name == 'w2n2' else '(W2N2 only)'} | {r['planted_rank']} |")
-    print("\n| network | molecules | with tied non-equivalent atoms | fraction |\n|---|---:|---:|---:|")
+    print("\n| network | molecules | with tied non-equivalent atoms | fraction | tied atoms' neighbours differ |"
+          " neighbourhoods differ within 2 bonds |\n|---|---:|---:|---:|---:|---:|")
     for name, (_, summary) in results.items():
-        print(f"| {name.upper()} | {summary['molecules']} | {summary['with_collisions']} | {summary['fraction']:.3f} |")
+        print(f"| {name.upper()} | {summary['molecules']} | {summary['with_collisions']} | {summary['fraction']:.3f} | "
+              f"{summary['within_radius'][1]:.3f} | {summary['within_radius'][2]:.3f} |")
 
 
 if __name__ == "__main__":

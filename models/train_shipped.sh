@@ -2,7 +2,7 @@
 # Rebuild the shipped checkpoints with molattr's own CLI (needs the MoleculeNet files; see
 # datasets/moleculenet.json). Each model is trained on a random split (the shipped weights) and,
 # with the same settings, on a scaffold split whose metrics its model card also reports.
-# Usage: bash models/train_shipped.sh [w2n2-tox21|w1n2-tox21|w2n2-delaney ...]
+# Usage: bash models/train_shipped.sh [w2n2-tox21|w1n2-tox21|w2n2-delaney|w1n2-simple-tox21|w2n2-simple-tox21 ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
@@ -16,13 +16,16 @@ build() {  # name layers dataset description [extra train options]
   molattr card "models/$name" --run "$RUNS/$name-scaffold"
 }
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(w2n2-tox21 w1n2-tox21 w2n2-delaney)
+[ ${#names[@]} -gt 0 ] || names=(w2n2-tox21 w1n2-tox21 w2n2-delaney w1n2-simple-tox21 w2n2-simple-tox21)
 for name in "${names[@]}"; do
   case $name in
     w2n2-tox21) build w2n2-tox21 2 tox21 "$TOX21" ;;
     w1n2-tox21) build w1n2-tox21 1 tox21 "$TOX21" ;;
     # 1128 molecules: ~18 batches an epoch, so it gets more epochs and patience
     w2n2-delaney) build w2n2-delaney 2 delaney "$ESOL" --epochs 300 --patience 50 ;;
+    # the paper's featurization (atom type; bond type and graph distance), for its dead-feature study
+    w1n2-simple-tox21) build w1n2-simple-tox21 1 tox21 "$TOX21" --preset simple ;;
+    w2n2-simple-tox21) build w2n2-simple-tox21 2 tox21 "$TOX21" --preset simple ;;
     *) echo "unknown model $name" >&2; exit 2 ;;
   esac
 done

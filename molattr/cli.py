@@ -311,8 +311,9 @@ def dead_features(input_file, model, target, label_column, min_probability, meth
                   out: Path, values: str, rtol: float) -> None:
     """Find atoms with identical attributions that are not symmetry-equivalent (dead features).
 
-    Reports, per molecule, the tied atoms and their environments; over the set, the fraction of
-    molecules with such ties, the environments that collide and the feature columns whose
+    Reports, per molecule, the tied atoms, the radius at which their neighbourhoods first differ
+    and their environments at that radius; over the set, the fraction of molecules with such ties
+    (all, and with different neighbours), the environments that collide and the feature columns whose
     attribution is always zero. Writes OUT/collisions.csv, environment_pairs.csv, summary.json,
     collisions.png and summary.html.
     """
@@ -322,7 +323,8 @@ def dead_features(input_file, model, target, label_column, min_probability, meth
                                                   smiles_column, id_column)
     summary = write_dead_feature_report(maps, ids, out, f"{checkpoint.name}, {task}: dead features", values, rtol)
     click.echo(f"{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) "
-               f"have tied non-equivalent atoms; always-zero columns: {len(summary['zero_columns'])}")
+               f"have tied non-equivalent atoms ({100 * summary['within_radius'][1]:.1f}% with different neighbours); "
+               f"always-zero columns: {len(summary['zero_columns'])}")
     click.echo(f"report -> {out / 'summary.html'}")
 
 

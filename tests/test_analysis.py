@@ -56,6 +56,11 @@ def test_collisions_need_two_symmetry_classes():
     found = collisions(m)
     assert len(found) == 1 and found[0].atoms == (2, 3) and found[0].value == pytest.approx(0.3)
     assert len(found[0].classes) == 2 and found[0].environments[0] != found[0].environments[1]
+    # C2 and C3 see the same chain within two bonds; at three bonds C3 reaches the oxygen
+    assert found[0].radius == 3 and sorted(found[0].environments) == ["C(CC)CCC", "C(CCC)CCO"]
+    # ethanol's carbons: the methyl's neighbour is a carbon, the other's an oxygen -> radius 1
+    near = collisions(map_attribution(planted_attribution("CCO", {0: 0.5, 1: 0.5, 2: 1.0}), "atoms_only"))
+    assert [(c.atoms, c.radius, c.environments) for c in near] == [((0, 1), 1, ("CC", "C(C)O"))]
     # isobutane: the three methyls are symmetry-equivalent, so equal values are expected, not dead
     symmetric = map_attribution(planted_attribution("CC(C)C", {0: 0.5, 2: 0.5, 3: 0.5, 1: 1.0}), "atoms_only")
     assert collisions(symmetric) == []
@@ -69,13 +74,28 @@ def test_dead_feature_summary_and_zero_columns():
             map_attribution(planted_attribution("CC(C)C", {0: 0.5, 2: 0.5, 3: 0.5}), "atoms_only")]
     summary = dead_feature_summary(maps)
     assert summary["molecules"] == 2 and summary["with_collisions"] == 1 and summary["fraction"] == 0.5
-    assert summary["environment_pairs"]["count"].tolist() == [1]
+    assert summary["environment_pairs"]["count"].tolist() == [1] and summary["environment_pairs"]["radius"].tolist() == [3]
+    assert summary["within_radius"] == {1: 0.0, 2: 0.0, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5}
     columns = zero_columns(maps)
     assert maps[0].attribution.atom_columns[0] not in columns  # planted values sit in the first column
     assert set(columns) == set(maps[0].attribution.atom_columns[1:] + maps[0].attribution.pair_columns)
     with pytest.raises(AnalysisInputError, match="empty set"):
         dead_feature_summary([])
     assert np.isfinite(summary["fraction"])
+
+
+def test_shipped_one_layer_network_shows_the_papers_dead_features():
+    # the paper's featurization (atom type; bond type, distance): one weave layer cannot see an
+    # atom's neighbours, two can (measured on the example drugs: 54% vs 0% at radius 1)
+    import molattr
+    from molattr.data.tables import read_molecules
+    from molattr.resources import datasets_dir
+
+    smiles = [s for s in read_molecules(datasets_dir() / "examples" / "drugs.smi")["smiles"] if "." not in s]
+    one, two = (dead_feature_summary(molattr.explain(name, smiles, target="NR-AhR", method="gauss_legendre", n_steps=8))
+                for name in ("w1n2-simple-tox21", "w2n2-simple-tox21"))
+    assert one["fraction"] > 0.8 and one["within_radius"][1] > 0.4
+    assert two["within_radius"][2] < 0.1 and two["fraction"] < 0.3
 
 
 def test_set_ranking_puts_the_common_denominator_first():

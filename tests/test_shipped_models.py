@@ -16,7 +16,7 @@ from molattr.scoring import raw_scores
 from molattr.training.metrics import task_metrics
 from molattr.training.pipeline import load_labelled
 
-SHIPPED = ["w2n2-tox21", "w1n2-tox21", "w2n2-delaney"]
+SHIPPED = ["w2n2-tox21", "w1n2-tox21", "w2n2-delaney", "w1n2-simple-tox21", "w2n2-simple-tox21"]
 
 
 def _config(name: str) -> dict:

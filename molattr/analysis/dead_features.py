@@ -4,7 +4,9 @@ In a one-layer weave network (W1N2) an atom's own features reach the score only 
 own neighbourhood up to the pair distance, so atoms of the same type whose pairs look alike get
 exactly the same attribution, however different the rest of the molecule around them: the
 symptom Sundararajan et al. reported. Symmetry-equivalent atoms (RDKit canonical ranking
-without tie-breaking) are expected to tie and are not reported.
+without tie-breaking) are expected to tie and are not reported. Each tie carries the radius at
+which the atoms' neighbourhoods first differ: ties whose neighbours already differ (radius 1)
+are what a network that sees its atoms' surroundings should never show.
 """
 from __future__ import annotations
 
@@ -23,22 +25,27 @@ from molattr.mapping.molecule_map import MoleculeMap
 Values = Literal["atom_features", "atoms"]
 #: Two values tie when they differ by at most this fraction of the molecule's largest |value|.
 DEFAULT_RTOL = 1e-5
-#: Radius of the atom environments that name a collision.
-ENVIRONMENT_RADIUS = 3
+#: Largest radius (bonds) at which tied atoms' environments are compared and named.
+MAX_ENVIRONMENT_RADIUS = 6
 
 
 @dataclass(frozen=True)
 class Collision:
     """Atoms of one molecule whose values tie, from at least two symmetry classes.
 
-    ``classes`` holds one tuple of atoms per symmetry class; ``environments`` one SMILES per
-    class (the atom's neighbourhood of radius :data:`ENVIRONMENT_RADIUS`, rooted at it).
+    ``classes`` holds one tuple of atoms per symmetry class. ``radius`` is the smallest number
+    of bonds within which the classes' neighbourhoods differ (1: their neighbours differ), or
+    ``None`` when they agree up to :data:`MAX_ENVIRONMENT_RADIUS`; ``environments`` holds one
+    SMILES per class, the atom's neighbourhood of that radius (or of the largest), rooted at it.
+    A network whose reach is shorter than ``radius`` cannot tell the atoms apart; a tie at a
+    small radius is a dead feature.
     """
 
     atoms: tuple[int, ...]
     value: float
     classes: tuple[tuple[int, ...], ...]
     environments: tuple[str, ...]
+    radius: int | None
 
 
 def values_of(molecule_map: MoleculeMap, values: Values) -> np.ndarray:
@@ -83,11 +90,21 @@ def _collision(mol: Chem.Mol, v: np.ndarray, run: list[int], ranks: list[int]) -
     if len(classes) < 2:
         return []
     grouped = tuple(tuple(sorted(atoms)) for _, atoms in sorted(classes.items()))
-    return [Collision(tuple(sorted(run)), float(np.mean(v[run])), grouped,
-                      tuple(environment(mol, atoms[0]) for atoms in grouped))]
+    radius, environments = _first_difference(mol, [atoms[0] for atoms in grouped])
+    return [Collision(tuple(sorted(run)), float(np.mean(v[run])), grouped, environments, radius)]
 
 
-def environment(mol: Chem.Mol, atom: int, radius: int = ENVIRONMENT_RADIUS) -> str:
+def _first_difference(mol: Chem.Mol, atoms: list[int]) -> tuple[int | None, tuple[str, ...]]:
+    """The smallest radius at which the atoms' environments differ (``None``: not up to the
+    largest), and the environments at that radius (or at the largest)."""
+    for radius in range(1, MAX_ENVIRONMENT_RADIUS + 1):
+        environments = tuple(environment(mol, atom, radius) for atom in atoms)
+        if len(set(environments)) > 1:
+            return radius, environments
+    return None, environments
+
+
+def environment(mol: Chem.Mol, atom: int, radius: int = MAX_ENVIRONMENT_RADIUS) -> str:
     """SMILES of the atom's neighbourhood (bonds within ``radius``), rooted at the atom."""
     for r in range(radius, 0, -1):
         bonds = Chem.FindAtomEnvironmentOfRadiusN(mol, r, atom)
@@ -101,11 +118,14 @@ def environment(mol: Chem.Mol, atom: int, radius: int = ENVIRONMENT_RADIUS) -> s
 def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_features",
                          rtol: float = DEFAULT_RTOL, per_molecule: Sequence[list[Collision]] | None = None) -> dict:
     """Over a set of molecules: ``molecules``, ``with_collisions`` (count and ``fraction``),
-    ``collisions`` (total), ``environment_pairs`` (a table of colliding environment pairs with
-    counts, most frequent first; a pair of equal strings means the atoms differ only beyond
-    :data:`ENVIRONMENT_RADIUS` bonds). ``per_molecule``: the :func:`collisions` of each map, when
-    the caller already has them. and ``zero_columns`` (feature columns whose attribution is zero
-    in every molecule).
+    ``collisions`` (total), ``within_radius`` (``{r: fraction of molecules with a collision whose
+    atoms' neighbourhoods differ within r bonds}`` for r = 1 ... :data:`MAX_ENVIRONMENT_RADIUS`:
+    the dead features a network of that reach should not have), ``environment_pairs`` (a table
+    of colliding environment pairs with the radius that tells them apart and counts, most
+    frequent first; a pair of equal strings means the atoms differ only beyond
+    :data:`MAX_ENVIRONMENT_RADIUS` bonds) and ``zero_columns`` (feature columns whose
+    attribution is zero in every molecule). ``per_molecule``: the :func:`collisions` of each
+    map, when the caller already has them.
 
     Raises:
         AnalysisInputError: an empty set.
@@ -118,15 +138,19 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
     for found in per_molecule:
         for collision in found:
             envs = sorted(set(collision.environments))
-            if len(envs) == 1:  # different atoms, same neighbourhood up to the environment radius
+            if len(envs) == 1:  # different atoms, same neighbourhood up to the largest radius
                 envs = envs * 2
-            pairs.update((a, b) for k, a in enumerate(envs) for b in envs[k + 1 :])
-    table = pd.DataFrame([(a, b, n) for (a, b), n in pairs.most_common()], columns=["environment_a", "environment_b", "count"])
+            pairs.update((a, b, collision.radius) for k, a in enumerate(envs) for b in envs[k + 1 :])
+    table = pd.DataFrame([(a, b, r, n) for (a, b, r), n in pairs.most_common()],
+                         columns=["environment_a", "environment_b", "radius", "count"]).astype({"radius": "Int64"})
     with_collisions = sum(bool(found) for found in per_molecule)
+    closest = [min((c.radius for c in found if c.radius is not None), default=None) for found in per_molecule]
     return {
         "molecules": len(maps),
         "with_collisions": with_collisions,
         "fraction": with_collisions / len(maps),
+        "within_radius": {r: sum(c is not None and c <= r for c in closest) / len(maps)
+                          for r in range(1, MAX_ENVIRONMENT_RADIUS + 1)},
         "collisions": sum(len(found) for found in per_molecule),
         "environment_pairs": table,
         "zero_columns": zero_columns(maps),

@@ -18,7 +18,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from rdkit import Chem
 
-from molattr.analysis.dead_features import Collision, Values, collisions, dead_feature_summary
+from molattr.analysis.dead_features import MAX_ENVIRONMENT_RADIUS, Collision, Values, collisions, dead_feature_summary
 from molattr.analysis.ranking import rank_groups, set_group_tables
 from molattr.draw.colors import DivergingScale
 from molattr.draw.heatmap2d import Panel, depiction, draw_heatmap, draw_panels
@@ -75,7 +75,9 @@ def _collision_panel(m: MoleculeMap, identifier: str, found: Sequence[Collision]
     for k, collision in enumerate(found):
         for atom in collision.atoms:
             colours[atom] = tuple(colormaps["tab10"](k % 10)[:3])
-    return Panel(depiction(m.mol), colours, {}, f"{identifier}: {len(found)} group(s) of tied atoms (one colour each)")
+    radii = [c.radius for c in found if c.radius is not None]
+    reach = f"; closest differ within {min(radii)} bond(s)" if radii else ""
+    return Panel(depiction(m.mol), colours, {}, f"{identifier}: {len(found)} group(s) of tied atoms (one colour each{reach})")
 
 
 def ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
@@ -101,17 +103,18 @@ def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], o
     out_dir.mkdir(parents=True, exist_ok=True)
     per_molecule = [collisions(m, values, rtol) for m in maps]
     summary = dead_feature_summary(maps, values, rtol, per_molecule)
-    rows, drawn = [], []
+    rows = []
     for m, identifier, found in zip(maps, ids, per_molecule):
         for c in found:
-            rows.append({"id": identifier, "smiles": m.attribution.smiles, "value": c.value,
+            rows.append({"id": identifier, "smiles": m.attribution.smiles, "value": c.value, "radius": c.radius,
                          "atoms": " ".join(map(str, c.atoms)),
                          "classes": " | ".join(" ".join(map(str, k)) for k in c.classes),
                          "environments": " | ".join(c.environments)})
-        if found and len(drawn) < DRAWN_COLLISIONS:
-            drawn.append(_collision_panel(m, identifier, found))
-    pd.DataFrame(rows, columns=["id", "smiles", "value", "atoms", "classes", "environments"]).to_csv(
-        out_dir / "collisions.csv", index=False, float_format="%.6g")
+    table = pd.DataFrame(rows, columns=["id", "smiles", "value", "radius", "atoms", "classes", "environments"])
+    table.astype({"radius": "Int64"}).to_csv(out_dir / "collisions.csv", index=False, float_format="%.6g")
+    # the molecules whose tied atoms differ closest to them first: the clearest dead features
+    closest = [(min(c.radius or MAX_ENVIRONMENT_RADIUS + 1 for c in found), k) for k, found in enumerate(per_molecule) if found]
+    drawn = [_collision_panel(maps[k], ids[k], per_molecule[k]) for _, k in sorted(closest)[:DRAWN_COLLISIONS]]
     summary["environment_pairs"].to_csv(out_dir / "environment_pairs.csv", index=False)
     plain = {k: v for k, v in summary.items() if k != "environment_pairs"}
     (out_dir / "summary.json").write_text(json.dumps({**plain, "values": values, "rtol": rtol}, indent=2) + "\n")
@@ -124,9 +127,12 @@ td,th{{border-bottom:1px solid #ddd;padding:2px 8px}}</style></head><body>
 <h2>{html.escape(title)}</h2>
 <p>{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) have atoms whose
 attributions ({html.escape(values.replace('_', ' '))}) tie within {rtol:g} of the molecule's largest value although they are
-not symmetry-equivalent; {summary['collisions']} such groups in all (<a href="collisions.csv">collisions.csv</a>).</p>
+not symmetry-equivalent; {summary['collisions']} such groups in all (<a href="collisions.csv">collisions.csv</a>).
+In {100 * summary['within_radius'][1]:.1f}% of the molecules tied atoms have different neighbours, in
+{100 * summary['within_radius'][2]:.1f}% their neighbourhoods differ within two bonds
+(<code>radius</code>: the bonds within which the tied atoms' surroundings first differ).</p>
 <p>Feature columns whose attribution is zero in every molecule: {html.escape(', '.join(summary['zero_columns']) or 'none')}.</p>
-<h3>Atom environments that collide most often</h3>
+<h3>Atom environments that collide most often (each at the radius that tells them apart)</h3>
 {pairs.to_html(index=False, escape=True)}
 {'<h3>Molecules with collisions (atoms of one colour tie; details in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}
 </body></html>
