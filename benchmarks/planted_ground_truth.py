@@ -71,8 +71,9 @@ def main() -> None:
             smiles = labelled.loc[labelled[rule] == 1, "smiles"].head(args.max_positives // len(recipe.rules)).tolist()
             maps += molattr.explain(model, smiles, target=rule, method="gauss_legendre", n_steps=50)
         results[name] = (table, dead_feature_summary(maps))
-    print("| network | rule | kind | label test ROC-AUC | positives scored | AUROC IG | AUROC gradient | AUROC gradient × input | bar | planted pattern's rank |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---|---:|")
+    print("| network | rule | kind | label test ROC-AUC | positives scored | AUROC IG | AUROC gradient | AUROC gradient × input | bar |"
+          " planted pattern's rank | IG AUROC by pattern |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---|---:|---|")
     for name, (table, _) in results.items():
         for _, r in table.iterrows():
             bar = BARS[r["kind"]]
@@ -80,7 +81,7 @@ def main() -> None:
                 r["auroc_gradient"], r["auroc_gradient_x_input"]) else "missed"
             print(f"| {name.upper()} | `{r['rule']}` | {r['kind']} | {r['test_roc_auc']:.3f} | {r['scored']} | "
                   f"{r['auroc_integrated_gradients']:.3f} | {r['auroc_gradient']:.3f} | {r['auroc_gradient_x_input']:.3f} | "
-                  f"≥ {bar} {met if name == 'w2n2' else '(W2N2 only)'} | {r['planted_rank']} |")
+                  f"≥ {bar} {met if name == 'w2n2' else '(W2N2 only)'} | {r['planted_rank']} | {r['auroc_by_pattern']} |")
     print("\n| network | molecules | with tied non-equivalent atoms | fraction | tied atoms' neighbours differ |"
           " neighbourhoods differ within 2 bonds |\n|---|---:|---:|---:|---:|---:|")
     for name, (_, summary) in results.items():

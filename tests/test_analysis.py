@@ -156,7 +156,7 @@ def test_pharmacophores_and_dead_features_commands(tmp_path):
 
 
 def test_planted_rules_labels_and_atoms():
-    from molattr.analysis.planted import PlantedRecipe, attribution_auroc, label_table, parse_rule
+    from molattr.analysis.planted import PlantedRecipe, attribution_auroc, label_table, parse_rule, pattern_auroc
 
     recipe = PlantedRecipe.load()
     assert {"nitro", "phenol_and_carbonyl", "acid_and_not_haloarene"} <= set(recipe.rules)
@@ -166,6 +166,13 @@ def test_planted_rules_labels_and_atoms():
     assert list(table["phenol_and_carbonyl"]) == [0, 0, 0, 1]
     mol = Chem.MolFromSmiles("Oc1ccc(C=O)cc1")  # phenol O-c (atoms 0, 1) and the aldehyde C=O (atoms 5, 6)
     assert recipe.planted_atoms(mol, "phenol_and_carbonyl") == {0, 1, 5, 6}
+    by_pattern = recipe.planted_atoms_by_pattern(mol, "phenol_and_carbonyl")
+    assert by_pattern == {"phenol": {0, 1}, "carbonyl": {5, 6}}
+    # unplanted atoms 2, 3, 4, 7 (0.3, 0.1, 0.5, 0.6): the phenol tops them all; the carbonyl C (0.4) beats
+    # two of them, its O (0.2) one: 3 of 8 pairs
+    values = np.array([0.9, 0.8, 0.3, 0.1, 0.5, 0.4, 0.2, 0.6])
+    assert pattern_auroc(values, by_pattern, "phenol") == 1.0
+    assert pattern_auroc(values, by_pattern, "carbonyl") == pytest.approx(3 / 8)
     assert recipe.planted_atoms(Chem.MolFromSmiles("OC(=O)CC"), "acid_and_not_haloarene") == {0, 1, 2}
     assert recipe.planted_atoms(Chem.MolFromSmiles("CCO"), "nitro") == set()
     either = parse_rule("r", "logic", "a or not b", {"a", "b"})

@@ -66,12 +66,17 @@ class PlantedRecipe:
 
     def planted_atoms(self, mol: Chem.Mol, rule: str) -> set[int]:
         """Atoms of the present, un-negated patterns of ``rule`` (empty for negatives)."""
+        return set().union(*self.planted_atoms_by_pattern(mol, rule).values())
+
+    def planted_atoms_by_pattern(self, mol: Chem.Mol, rule: str) -> dict[str, set[int]]:
+        """For a positive molecule, each present un-negated pattern of ``rule`` and its atoms
+        (empty for negatives)."""
         r = self.rules[rule]
         present = self.present(mol)
         if not r.holds(present):
-            return set()
-        return {a for name in r.positive_names if present[name]
-                for match in mol.GetSubstructMatches(self.patterns[name]) for a in match}
+            return {}
+        return {name: {a for match in mol.GetSubstructMatches(self.patterns[name]) for a in match}
+                for name in r.positive_names if present[name]}
 
 
 def parse_rule(name: str, kind: str, expression: str, known: set[str]) -> Rule:
@@ -132,3 +137,14 @@ def attribution_auroc(values: np.ndarray, planted: set[int]) -> float:
     if labels.min() == labels.max():
         return float("nan")
     return float(roc_auc_score(labels, values))
+
+
+def pattern_auroc(values: np.ndarray, by_pattern: dict[str, set[int]], name: str) -> float:
+    """ROC AUC of pattern ``name``'s atoms against the atoms of no planted pattern (the other
+    patterns' atoms are left out): which part of a logic the attributions find.
+
+    Shapes: ``values [n_atoms]``; ``by_pattern`` as :meth:`PlantedRecipe.planted_atoms_by_pattern`.
+    """
+    others = set(range(len(values))) - set().union(*by_pattern.values())
+    keep = sorted(by_pattern[name] | others)
+    return attribution_auroc(values[keep], {keep.index(a) for a in by_pattern[name]})

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
-from molattr.analysis.planted import PlantedRecipe, attribution_auroc
+from molattr.analysis.planted import PlantedRecipe, attribution_auroc, pattern_auroc
 from molattr.analysis.ranking import rank_groups
 from molattr.attribution.comparators import input_gradients
 from molattr.attribution.integrated_gradients import IntegratedGradients
@@ -26,7 +26,9 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
     One row per rule: ``kind``, ``positives`` (attributed), ``scored`` (with planted and other
     atoms), the mean per-molecule AUROC of the planted atoms for integrated gradients
     (``auroc_integrated_gradients``), the gradient at the input (``auroc_gradient``) and gradient ×
-    input (``auroc_gradient_x_input``), ``planted_rank`` (rank of the best planted pattern in the
+    input (``auroc_gradient_x_input``), ``auroc_by_pattern`` (integrated gradients, each un-negated
+    pattern's atoms against the atoms of no planted pattern: which part of a logic the
+    attributions find), ``planted_rank`` (rank of the best planted pattern in the
     set-level ranking of the positives' IG maps, ties sharing the better rank) and ``top_group``.
 
     Raises:
@@ -54,16 +56,24 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
             "gradient": [map_attribution(a) for a in input_gradients(ig, batch, target=rule)],
             "gradient_x_input": [map_attribution(a) for a in input_gradients(ig, batch, target=rule, times_input=True)],
         }
-        planted = [recipe.planted_atoms(m.mol, rule) for m in maps["integrated_gradients"]]
+        by_pattern = [recipe.planted_atoms_by_pattern(m.mol, rule) for m in maps["integrated_gradients"]]
+        planted = [set().union(*found.values()) for found in by_pattern]
         row = {"rule": rule, "kind": recipe.rules[rule].kind, "positives": len(positives)}
         for name in METHODS:
             scores = np.array([attribution_auroc(m.atom_values, p) for m, p in zip(maps[name], planted)])
-            row[f"auroc_{name}"] = float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
+            row[f"auroc_{name}"] = _mean(scores)
             row["scored"] = int(np.isfinite(scores).sum())
         names = recipe.rules[rule].positive_names
+        row["auroc_by_pattern"] = "; ".join(
+            f"{n} {_mean(np.array([pattern_auroc(m.atom_values, found, n) for m, found in zip(maps['integrated_gradients'], by_pattern) if n in found])):.3f}"
+            for n in names)
         ranking = rank_groups(maps["integrated_gradients"], {n: recipe.patterns[n] for n in names})
         planted_scores = ranking.loc[(ranking["kind"] == "smarts") & ranking["name"].isin(names), "score"]
         row["planted_rank"] = int((ranking["score"] > planted_scores.max()).sum()) + 1 if len(planted_scores) else -1
         row["top_group"] = f"{ranking.iloc[0]['name']} [{ranking.iloc[0]['kind']}]"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _mean(scores: np.ndarray) -> float:
+    return float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
