@@ -371,17 +371,22 @@ def planted_build(out: Path, rules_path: Path | None, with_tox21: bool, eval_fra
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--max-positives", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Gauss–Legendre nodes.")
+@click.option("--baseline", type=click.Choice(["zero", "expected"]), default="zero", show_default=True,
+              help="IG baseline: all-zero features (the paper's), or expected gradients over baselines drawn from DATA's molecules.")
+@click.option("--samples", type=click.IntRange(1), default=16, show_default=True,
+              help="Baselines per molecule with --baseline expected (drawn from 200 random molecules of DATA).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
-def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positives: int, steps: int, json_out: Path | None) -> None:
-    """Per-molecule AUROC of the planted atoms (IG vs gradient vs gradient × input) and the
-    set-level rank of the planted pattern, per rule."""
+def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positives: int, steps: int, baseline: str,
+                     samples: int, json_out: Path | None) -> None:
+    """Per-molecule AUROC of the planted atoms (IG vs gradient vs gradient × input), per pattern of
+    each rule, and the set-level rank of the planted pattern, per rule."""
     from molattr.analysis.planted import PlantedRecipe
     from molattr.analysis.planted_evaluation import evaluate_planted
 
     checkpoint = load_checkpoint(model)
     table = pd.read_csv(data)
     result = evaluate_planted(checkpoint, table["smiles"].astype(str).tolist(), PlantedRecipe.load(rules_path),
-                              max_positives, n_steps=steps)
+                              max_positives, n_steps=steps, baseline=baseline, n_samples=samples)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         click.echo(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if json_out:

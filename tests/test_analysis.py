@@ -209,3 +209,12 @@ def test_planted_evaluation_scores_a_model(tmp_path):
     for column in ("auroc_integrated_gradients", "auroc_gradient", "auroc_gradient_x_input"):
         assert result[column].between(0, 1).all()
     assert (result["planted_rank"] >= 1).all()
+    nitro, haloarene = result["auroc_integrated_gradients"]  # one pattern per rule: its AUROC is the rule's
+    assert list(result["auroc_by_pattern"]) == [f"nitro {nitro:.3f}", f"haloarene {haloarene:.3f}"]
+    expected = evaluate_planted(load_checkpoint(tmp_path / "m"), ["O=[N+]([O-])c1ccccc1", "Clc1ccccc1", "CCO", "O=[N+]([O-])CC"],
+                                PlantedRecipe.load(), n_steps=8, baseline="expected", n_samples=2)
+    assert list(expected["positives"]) == [2, 1]  # the same positives as with the zero baseline
+    assert expected["auroc_integrated_gradients"].between(0, 1).all()
+    assert (expected["auroc_gradient"] == result["auroc_gradient"]).all()  # the baseline only changes IG
+    with pytest.raises(AnalysisInputError, match="baseline must be"):
+        evaluate_planted(load_checkpoint(tmp_path / "m"), ["CCO"], PlantedRecipe.load(), baseline="ones")

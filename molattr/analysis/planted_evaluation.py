@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -9,19 +10,27 @@ from rdkit import Chem
 
 from molattr.analysis.planted import PlantedRecipe, attribution_auroc, pattern_auroc
 from molattr.analysis.ranking import rank_groups
+from molattr.attribution.baselines import ReferenceBaselines
 from molattr.attribution.comparators import input_gradients
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.checkpoint import Checkpoint
+from molattr.data.featurize_rows import featurize_rows
 from molattr.errors import AnalysisInputError
 from molattr.mapping.molecule_map import map_attribution
 
 METHODS = ("integrated_gradients", "gradient", "gradient_x_input")
+BaselineKind = Literal["zero", "expected"]
 
 
 def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: PlantedRecipe, max_positives: int = 200,
-                     method: str = "gauss_legendre", n_steps: int = 50, seed: int = 0) -> pd.DataFrame:
+                     method: str = "gauss_legendre", n_steps: int = 50, seed: int = 0,
+                     baseline: BaselineKind = "zero", n_samples: int = 16, n_references: int = 200) -> pd.DataFrame:
     """For each rule that is a task of ``checkpoint``: attribute up to ``max_positives`` positive
     molecules of ``smiles`` (drawn at random, ``seed``) and score the maps.
+
+    ``baseline`` of the integrated gradients: ``"zero"`` (the paper's all-zero features) or
+    ``"expected"`` (expected gradients: ``n_samples`` baselines per molecule drawn from
+    ``n_references`` random molecules of ``smiles``, positives and negatives alike).
 
     One row per rule: ``kind``, ``positives`` (attributed), ``scored`` (with planted and other
     atoms), the mean per-molecule AUROC of the planted atoms for integrated gradients
@@ -42,6 +51,7 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
     mols = [(s, m, recipe.present(m)) for s, m in parsed if m is not None]  # pattern matches once per molecule
     ig = IntegratedGradients(checkpoint)
     rng = np.random.default_rng(seed)
+    path_baseline = _baseline(baseline, [s for s, _, _ in mols], checkpoint, n_samples, n_references, seed)
     rows = []
     for rule in rules:
         positives = [(s, m) for s, m, present in mols if recipe.rules[rule].holds(present)]
@@ -52,7 +62,8 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
             continue
         batch = [m for _, m in positives]
         maps = {
-            "integrated_gradients": [map_attribution(a) for a in ig.attribute(batch, target=rule, method=method, n_steps=n_steps)],
+            "integrated_gradients": [map_attribution(a) for a in ig.attribute(batch, target=rule, method=method, n_steps=n_steps,
+                                                                               baseline=path_baseline)],
             "gradient": [map_attribution(a) for a in input_gradients(ig, batch, target=rule)],
             "gradient_x_input": [map_attribution(a) for a in input_gradients(ig, batch, target=rule, times_input=True)],
         }
@@ -73,6 +84,19 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
         row["top_group"] = f"{ranking.iloc[0]['name']} [{ranking.iloc[0]['kind']}]"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _baseline(kind: BaselineKind, smiles: Sequence[str], checkpoint: Checkpoint, n_samples: int, n_references: int,
+              seed: int) -> ReferenceBaselines | None:
+    """``None`` for the zero baseline; else reference baselines from ``smiles`` (drawn with their
+    own generator, so both baselines attribute the same positives)."""
+    if kind == "zero":
+        return None
+    if kind != "expected":
+        raise AnalysisInputError(f"baseline must be 'zero' or 'expected' (got {kind!r})")
+    chosen = np.random.default_rng([seed, 1]).choice(len(smiles), min(n_references, len(smiles)), replace=False)
+    rows = featurize_rows([smiles[k] for k in sorted(chosen)], checkpoint.spec)
+    return ReferenceBaselines([rows.graphs[k] for k in rows.ok_indices], n_samples=n_samples, seed=seed)
 
 
 def _mean(scores: np.ndarray) -> float:
