@@ -86,7 +86,7 @@ def main() -> None:
                 r["auroc_gradient"], r["auroc_gradient_x_input"]) else "missed"
             print(f"| {name.upper()} | `{r['rule']}` | {r['kind']} | {r['test_roc_auc']:.3f} | {r['scored']} | "
                   f"{r['auroc_integrated_gradients']:.3f} | {r['auroc_gradient']:.3f} | {r['auroc_gradient_x_input']:.3f} | "
-                  f"≥ {bar} {met if name == 'w2n2' else '(W2N2 only)'} | {r['planted_rank']} | {r['auroc_by_pattern']} |")
+                  f"≥ {bar} {met if name == 'w2n2' else '(W2N2 only)'} | {_rank(r)} | {r['auroc_by_pattern']} |")
     print("\n| network | molecules | with tied non-equivalent atoms | fraction | tied atoms' neighbours differ |"
           " neighbourhoods differ within 2 bonds |\n|---|---:|---:|---:|---:|---:|")
     for name, (_, summary, _) in results.items():
@@ -98,7 +98,14 @@ def main() -> None:
     for name, (table, _, expected) in results.items():
         for (_, z), (_, e) in zip(table.iterrows(), expected.iterrows()):
             print(f"| {name.upper()} | `{z['rule']}` | {z['kind']} | {z['auroc_integrated_gradients']:.3f} | "
-                  f"{e['auroc_integrated_gradients']:.3f} | {e['auroc_by_pattern']} | {e['planted_rank']} |")
+                  f"{e['auroc_integrated_gradients']:.3f} | {e['auroc_by_pattern']} | {_rank(e)} |")
+
+
+def _rank(row: pd.Series) -> str:
+    """The planted pattern's rank, and below rank 1 the group ahead of it and the score gap."""
+    if row["planted_rank"] == 1:
+        return "1"
+    return f"{row['planted_rank']} (first: {row['top_group']}, {row['score_below_top']:.4f} higher)"
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ def test_bad_smarts_are_named():
     with pytest.raises(AnalysisInputError, match="nitro=.*banana="):
         compile_smarts({"ok": "c1ccccc1", "nitro": "[N+](=O", "banana": ""})
     assert molecule_groups(Chem.MolFromSmiles("CCO"), compile_smarts({"alcohol": "[OX2H]"}))[-1].name == "alcohol"
+    # SMARTS text works too, and a bad one is named, not a Boost error
+    assert smarts_groups(Chem.MolFromSmiles("CCO"), {"alcohol": "[OX2H]"})[0].atoms == (2,)
+    with pytest.raises(AnalysisInputError, match="banana="):
+        rank_groups([map_attribution(planted_attribution("CCO", {2: 1.0}), "atoms_only")], {"banana": "C(("})
 
 
 def test_collisions_need_two_symmetry_classes():

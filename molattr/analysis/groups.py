@@ -99,13 +99,25 @@ def compile_smarts(smarts: Mapping[str, str]) -> dict[str, Chem.Mol]:
     return compiled
 
 
-def smarts_groups(mol: Chem.Mol, patterns: Mapping[str, Chem.Mol]) -> list[Group]:
-    """Matches of compiled user patterns (see :func:`compile_smarts`)."""
-    return [Group("smarts", name, tuple(match)) for name, pattern in patterns.items()
+Patterns = Mapping[str, Chem.Mol | str]
+
+
+def as_patterns(patterns: Patterns | None) -> dict[str, Chem.Mol]:
+    """User patterns as compiled queries: SMARTS text is parsed (:func:`compile_smarts`, which
+    names the ones that do not parse), compiled queries are kept."""
+    patterns = patterns or {}
+    text = {name: p for name, p in patterns.items() if not isinstance(p, Chem.Mol)}
+    compiled = compile_smarts(text) if text else {}
+    return {name: p if isinstance(p, Chem.Mol) else compiled[name] for name, p in patterns.items()}
+
+
+def smarts_groups(mol: Chem.Mol, patterns: Patterns) -> list[Group]:
+    """Matches of user patterns (compiled queries or SMARTS text)."""
+    return [Group("smarts", name, tuple(match)) for name, pattern in as_patterns(patterns).items()
             for match in mol.GetSubstructMatches(pattern)]
 
 
-def molecule_groups(mol: Chem.Mol, patterns: Mapping[str, Chem.Mol] | None = None) -> list[Group]:
+def molecule_groups(mol: Chem.Mol, patterns: Patterns | None = None) -> list[Group]:
     """Every group of every kind (user SMARTS when ``patterns`` is given)."""
     return pharmacophore_groups(mol) + functional_groups(mol) + ring_systems(mol) + smarts_groups(mol, patterns or {})
 

@@ -38,7 +38,8 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
     input (``auroc_gradient_x_input``), ``auroc_by_pattern`` (integrated gradients, each un-negated
     pattern's atoms against the atoms of no planted pattern: which part of a logic the
     attributions find), ``planted_rank`` (rank of the best planted pattern in the
-    set-level ranking of the positives' IG maps, ties sharing the better rank) and ``top_group``.
+    set-level ranking of the positives' IG maps, ties sharing the better rank), ``top_group`` and
+    ``score_below_top`` (how far the planted pattern's ranking score is below the first group's).
 
     Raises:
         AnalysisInputError: no rule of the recipe is a task of the model.
@@ -82,6 +83,7 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
         planted_scores = ranking.loc[(ranking["kind"] == "smarts") & ranking["name"].isin(names), "score"]
         row["planted_rank"] = int((ranking["score"] > planted_scores.max()).sum()) + 1 if len(planted_scores) else -1
         row["top_group"] = f"{ranking.iloc[0]['name']} [{ranking.iloc[0]['kind']}]"
+        row["score_below_top"] = float(ranking["score"].iloc[0] - planted_scores.max()) if len(planted_scores) else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
 

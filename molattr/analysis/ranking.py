@@ -1,19 +1,20 @@
 """Across a set of molecules: which groups carry the score (the paper's "next step")."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem
 
-from molattr.analysis.groups import group_table, molecule_groups
+from molattr.analysis.groups import Patterns, as_patterns, group_table, molecule_groups
 from molattr.errors import AnalysisInputError
 from molattr.mapping.molecule_map import MoleculeMap
 
 
-def set_group_tables(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | None = None) -> pd.DataFrame:
-    """Every molecule's :func:`group_table`, stacked, with a ``molecule`` column (its index in ``maps``)."""
+def set_group_tables(maps: Sequence[MoleculeMap], patterns: Patterns | None = None) -> pd.DataFrame:
+    """Every molecule's :func:`group_table`, stacked, with a ``molecule`` column (its index in ``maps``).
+    ``patterns``: named user SMARTS (text or compiled)."""
+    patterns = as_patterns(patterns)  # parsed once, not per molecule
     tables = []
     for k, m in enumerate(maps):
         table = group_table(m, molecule_groups(m.mol, patterns))
@@ -22,7 +23,7 @@ def set_group_tables(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mo
     return pd.concat(tables, ignore_index=True)
 
 
-def rank_groups(maps: Sequence[MoleculeMap], patterns: Mapping[str, Chem.Mol] | None = None,
+def rank_groups(maps: Sequence[MoleculeMap], patterns: Patterns | None = None,
                 tables: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rank every group (pharmacophore family, functional group, ring system, user SMARTS) over
     a set of molecules, e.g. the actives of a task. ``tables``: :func:`set_group_tables` of
