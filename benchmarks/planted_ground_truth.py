@@ -102,10 +102,10 @@ def main() -> None:
 
 
 def _rank(row: pd.Series) -> str:
-    """The planted pattern's rank, and below rank 1 the group ahead of it and the score gap."""
-    if row["planted_rank"] == 1:
-        return "1"
-    return f"{row['planted_rank']} (first: {row['top_group']}, {row['score_below_top']:.4f} higher)"
+    """The planted pattern's rank (below rank 1 with the group ahead of it and the score gap), and
+    its rank by share alone."""
+    ahead = "" if row["planted_rank"] == 1 else f" (first: {row['top_group']}, {row['score_below_top']:.4f} higher)"
+    return f"{row['planted_rank']}{ahead}; by share: {row['planted_share_rank']}"
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ def test_group_sums_on_planted_phenol():
     assert table.loc[("pharmacophore", "Aromatic"), "atoms"] == (1, 2, 3, 4, 5, 6)
     assert table.loc[("pharmacophore", "Donor"), "attribution"] == pytest.approx(2.0)
     assert table.loc[("ring_system", "c1ccccc1"), "share"] == pytest.approx(0.75 / 2.75)
+    # beyond an even spread (mean atom value 2.75 / 7): the hydroxyl carries more, the ring less than its size
+    assert table.loc[("pharmacophore", "Donor"), "excess_share"] == pytest.approx((2.0 - 2.75 / 7) / 2.75)
+    assert table.loc[("ring_system", "c1ccccc1"), "excess_share"] == pytest.approx((0.75 - 6 * 2.75 / 7) / 2.75)
     assert table.loc[("functional_group", "side-chain hydroxyls (-O)"), "atoms"] == (0,)  # the attachment '*' is not in it
     assert abs(table["attribution"].iloc[0]) == table["attribution"].abs().max()
 
@@ -109,13 +112,20 @@ def test_set_ranking_puts_the_common_denominator_first():
         map_attribution(planted_attribution("O=[N+]([O-])CCC", {0: 0.3, 1: 0.5, 2: 0.2}), "atoms_only"),
         map_attribution(planted_attribution("O=[N+]([O-])CCBr", {0: 0.1, 1: 0.1, 2: 0.1, 5: 0.7}), "atoms_only"),
     ]
-    ranking = rank_groups(maps, compile_smarts({"nitro": "[N+](=O)[O-]", "bromo": "Br"}))
+    ranking = rank_groups(maps, {"nitro": "[N+](=O)[O-]", "bromo": "Br", "nitro and its carbon": "[N+](=O)([O-])[#6]"})
     top = ranking.iloc[0]
-    nitro = ranking.set_index("name").loc["nitro"]
+    by_name = ranking.set_index("name")
+    nitro = by_name.loc["nitro"]
     # groups on the same three atoms (RDKit's nitro functional group, its LumpedHydrophobe) tie with the SMARTS
-    assert nitro["score"] == top["score"] == pytest.approx((1.0 + 1.0 + 0.3) / 3) and nitro["prevalence"] == 1.0
-    bromo = ranking.set_index("name").loc["bromo"]
+    assert nitro["share_score"] == pytest.approx((1.0 + 1.0 + 0.3) / 3) and nitro["prevalence"] == 1.0
+    # excess: each molecule's attribution sums to 1 over 9, 6 and 6 atoms, so its mean atom value is 1/9, 1/6, 1/6
+    assert nitro["score"] == top["score"] == pytest.approx(((1 - 3 / 9) + (1 - 3 / 6) + (0.3 - 3 / 6)) / 3)
+    # the nitro group plus a zero-valued carbon has the same share but less excess: the specific group ranks first
+    wider = by_name.loc["nitro and its carbon"]
+    assert wider["share_score"] == pytest.approx(nitro["share_score"]) and wider["score"] < nitro["score"]
+    bromo = by_name.loc["bromo"]
     assert bromo["prevalence"] == pytest.approx(1 / 3) and bromo["mean_share"] == pytest.approx(0.7)
+    assert bromo["score"] == pytest.approx((0.7 - 1 / 6) / 3)
     assert bromo["example"] == 2 and bromo["score"] < top["score"]
     with pytest.raises(AnalysisInputError, match="empty set"):
         rank_groups([])

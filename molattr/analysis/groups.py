@@ -125,21 +125,26 @@ def molecule_groups(mol: Chem.Mol, patterns: Patterns | None = None) -> list[Gro
 def group_table(molecule_map: MoleculeMap, groups: Sequence[Group] | None = None) -> pd.DataFrame:
     """Attribution per group name: one row per (``kind``, ``name``) with ``matches``, ``atoms``
     (sorted union of matched atoms), ``attribution`` (sum of the map's atom values over that
-    union), ``share`` (÷ the whole attribution, unbounded when that is small) and ``norm_share``
-    (÷ the sum of the molecule's |atom values|: in [-1, 1], comparable across molecules).
-    Sorted by absolute attribution."""
+    union), ``share`` (÷ the whole attribution, unbounded when that is small), ``norm_share``
+    (÷ the sum of the molecule's |atom values|: in [-1, 1], comparable across molecules) and
+    ``excess_share`` (the group's atom values minus the molecule's mean atom value, summed and
+    ÷ the same sum: what the group carries beyond an even spread over its atoms; 0 for the whole
+    molecule, so a group does not gain by merely being larger). Sorted by absolute attribution."""
     groups = molecule_groups(molecule_map.mol) if groups is None else groups
     union: dict[tuple[str, str], set[int]] = {}
     matches: dict[tuple[str, str], int] = {}
     for group in groups:
         union.setdefault((group.kind, group.name), set()).update(group.atoms)
         matches[(group.kind, group.name)] = matches.get((group.kind, group.name), 0) + 1
-    magnitude = float(np.nansum(np.abs(molecule_map.atom_values)))
+    values = molecule_map.atom_values
+    magnitude = float(np.nansum(np.abs(values)))
+    mean_value = float(np.nanmean(values)) if len(values) else 0.0
     rows = []
     for (kind, name), atoms in union.items():
-        value = float(np.sum(molecule_map.atom_values[sorted(atoms)]))
+        value = float(np.sum(values[sorted(atoms)]))
         rows.append({"kind": kind, "name": name, "matches": matches[(kind, name)], "atoms": tuple(sorted(atoms)),
                      "attribution": value, "share": molecule_map.share(value),
-                     "norm_share": value / magnitude if magnitude > 0 else np.nan})
-    table = pd.DataFrame(rows, columns=["kind", "name", "matches", "atoms", "attribution", "share", "norm_share"])
+                     "norm_share": value / magnitude if magnitude > 0 else np.nan,
+                     "excess_share": (value - len(atoms) * mean_value) / magnitude if magnitude > 0 else np.nan})
+    table = pd.DataFrame(rows, columns=["kind", "name", "matches", "atoms", "attribution", "share", "norm_share", "excess_share"])
     return table.reindex(table["attribution"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)

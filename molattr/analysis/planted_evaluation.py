@@ -38,8 +38,9 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
     input (``auroc_gradient_x_input``), ``auroc_by_pattern`` (integrated gradients, each un-negated
     pattern's atoms against the atoms of no planted pattern: which part of a logic the
     attributions find), ``planted_rank`` (rank of the best planted pattern in the
-    set-level ranking of the positives' IG maps, ties sharing the better rank), ``top_group`` and
-    ``score_below_top`` (how far the planted pattern's ranking score is below the first group's).
+    set-level ranking of the positives' IG maps, ties sharing the better rank),
+    ``planted_share_rank`` (the same by ``share_score``, which does not correct for group size),
+    ``top_group`` and ``score_below_top`` (how far the planted pattern's score is below the first group's).
 
     Raises:
         AnalysisInputError: no rule of the recipe is a task of the model.
@@ -80,10 +81,11 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
             f"{n} {_mean(np.array([pattern_auroc(m.atom_values, found, n) for m, found in zip(maps['integrated_gradients'], by_pattern) if n in found])):.3f}"
             for n in names)
         ranking = rank_groups(maps["integrated_gradients"], {n: recipe.patterns[n] for n in names})
-        planted_scores = ranking.loc[(ranking["kind"] == "smarts") & ranking["name"].isin(names), "score"]
-        row["planted_rank"] = int((ranking["score"] > planted_scores.max()).sum()) + 1 if len(planted_scores) else -1
+        planted = ranking.loc[(ranking["kind"] == "smarts") & ranking["name"].isin(names)]
+        for key, column in (("planted_rank", "score"), ("planted_share_rank", "share_score")):
+            row[key] = int((ranking[column] > planted[column].max()).sum()) + 1 if len(planted) else -1
         row["top_group"] = f"{ranking.iloc[0]['name']} [{ranking.iloc[0]['kind']}]"
-        row["score_below_top"] = float(ranking["score"].iloc[0] - planted_scores.max()) if len(planted_scores) else float("nan")
+        row["score_below_top"] = float(ranking["score"].iloc[0] - planted["score"].max()) if len(planted) else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -32,10 +32,14 @@ def rank_groups(maps: Sequence[MoleculeMap], patterns: Patterns | None = None,
     Shares are ``norm_share`` (a group's attribution ÷ the sum of its molecule's |atom values|,
     in [-1, 1], so molecules whose attributions nearly cancel do not dominate). One row per
     (``kind``, ``name``): ``molecules`` having it, ``prevalence`` (their fraction),
-    ``mean_share`` and ``std_share`` over the molecules having it, ``score`` = the
-    mean share over **all** molecules (absent counts as 0: a common denominator of the set ranks
-    first, a rare group with a large share does not), ``mean_attribution``, ``max_share`` and
-    ``example`` (the index of the molecule where its share is largest). Sorted by ``score``.
+    ``mean_share`` and ``std_share`` over the molecules having it, ``share_score`` = the mean
+    share over **all** molecules (absent counts as 0: a common denominator of the set ranks
+    first, a rare group with a large share does not), ``score`` = the same mean of
+    ``excess_share`` (the share beyond an even spread over the group's atoms, see
+    :func:`group_table`), ``mean_attribution``, ``max_share`` and ``example`` (the index of the
+    molecule where its share is largest). Sorted by ``score``: a family that holds the
+    responsible atoms plus others (an RDKit Acceptor or LumpedHydrophobe around a nitro group)
+    carries at least their share, but not more than their excess, so the specific group comes first.
 
     Raises:
         AnalysisInputError: an empty set.
@@ -47,13 +51,15 @@ def rank_groups(maps: Sequence[MoleculeMap], patterns: Patterns | None = None,
     rows = []
     for (kind, name), part in every.groupby(["kind", "name"], sort=False):
         shares = part["norm_share"].to_numpy(dtype=float)
+        excess = part["excess_share"].to_numpy(dtype=float)
         finite = np.isfinite(shares)
         rows.append({
             "kind": kind, "name": name, "molecules": len(part), "prevalence": len(part) / n,
             "mean_share": float(shares[finite].mean()) if finite.any() else np.nan,
             "std_share": float(shares[finite].std()) if finite.any() else np.nan,
             "max_share": float(shares[finite].max()) if finite.any() else np.nan,
-            "score": float(shares[finite].sum()) / n,
+            "share_score": float(shares[finite].sum()) / n,
+            "score": float(excess[finite].sum()) / n,
             "mean_attribution": float(part["attribution"].mean()),
             "example": int(part["molecule"].to_numpy()[np.nanargmax(np.where(finite, shares, -np.inf))]) if finite.any() else -1,
         })

@@ -51,14 +51,18 @@ def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], 
         examples.append(f"<figure><img src='examples/{picture.name}'><figcaption>{html.escape(row['kind'])}: "
                         f"<b>{html.escape(row['name'])}</b>: {100 * row['max_share']:.0f}% of the absolute attribution of "
                         f"{html.escape(str(row['example_id']))}</figcaption></figure>")
-    shown = ranking.head(20)[["kind", "name", "molecules", "prevalence", "mean_share", "std_share", "score", "example_id"]]
+    shown = ranking.head(20)[["kind", "name", "molecules", "prevalence", "mean_share", "std_share", "share_score", "score",
+                              "example_id"]]
     (out_dir / "summary.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
 td,th{{border-bottom:1px solid #ddd;padding:2px 8px}} figure{{display:inline-block;margin:0.5em}}</style></head><body>
 <h2>{html.escape(title)}</h2>
 <p>{len(maps)} molecules. A group's share in a molecule is its attribution ÷ the sum of the molecule's |atom
-attributions| (between −1 and 1). <b>score</b> = the mean share over all molecules, absent counted as 0 (a group
-common to the set ranks first); <b>mean_share</b>/<b>std_share</b> over the molecules that have it.
+attributions| (between −1 and 1); <b>mean_share</b>/<b>std_share</b> over the molecules that have it;
+<b>share_score</b> = the mean share over all molecules, absent counted as 0 (a group common to the set ranks
+high). <b>score</b> ranks the groups: the same mean of the share beyond an even spread over the group's atoms
+(its atom values minus the molecule's mean atom value), so a wide family holding the responsible atoms plus
+others does not outrank the specific group.
 Full tables: <a href="groups.csv">groups.csv</a>, <a href="per_molecule.csv">per_molecule.csv</a>.</p>
 <img src="ranking.png" style="max-width:900px">
 {shown.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)}
@@ -91,7 +95,8 @@ def ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
         axes.annotate(f"{100 * prevalence:.0f}% of molecules", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                       xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
     axes.axvline(0, color="black", lw=0.8)
-    axes.set(xlabel="mean share of the absolute attribution (absent = 0)", title=title)
+    axes.set(xlabel="score: mean share of the absolute attribution beyond an even spread over the group's atoms (absent = 0)",
+             title=title)
     axes.tick_params(axis="y", labelsize=8)
     return figure
 
