@@ -71,7 +71,7 @@ def main() -> None:
     for r in dead:
         print(f"| {r['task']} | {r['model']} | {r['molecules']} | {r['with_collisions']} | {r['fraction']:.3f} | "
               f"{r['within_1']:.3f} | {r['within_2']:.3f} |")
-    print(f"\n| task | top groups ({names[0]}): score = mean share of |attribution| over actives, prevalence |\n|---|---|")
+    print(f"\n| task | top groups ({names[0]}): score = mean share beyond an even spread over the group's atoms, prevalence |\n|---|---|")
     for task, top in tops:
         cells = "; ".join(f"{n} [{k.replace('_', ' ')}] {s:+.2f}, {100 * p:.0f}%"
                           for k, n, s, p in zip(top["kind"], top["name"], top["score"], top["prevalence"]))

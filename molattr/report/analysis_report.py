@@ -95,8 +95,9 @@ def ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
         axes.annotate(f"{100 * prevalence:.0f}% of molecules", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                       xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
     axes.axvline(0, color="black", lw=0.8)
-    axes.set(xlabel="score: mean share of the absolute attribution beyond an even spread over the group's atoms (absent = 0)",
-             title=title)
+    axes.set(xlabel="score: mean share beyond an even spread\nover the group's atoms (absent = 0)", title=title)
+    low, high = axes.get_xlim()
+    axes.set_xlim(low, high + 0.25 * (high - low))  # room for the prevalence labels
     axes.tick_params(axis="y", labelsize=8)
     return figure
 
