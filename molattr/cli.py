@@ -258,14 +258,16 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
         table = table[pd.to_numeric(table[label_column], errors="coerce") == 1]
     outcomes = attribute_rows(IntegratedGradients(checkpoint), table, task, progress=len(table) > 20,
                               method=method, n_steps=steps)
-    kept = [o for o in outcomes if o.molecule_map is not None]
+    attributed = [o for o in outcomes if o.molecule_map is not None]
+    kept = attributed
     if min_probability is not None:
         kept = [o for o in kept if 1 / (1 + np.exp(-o.molecule_map.attribution.prediction)) >= min_probability]
     if not kept:
         raise AnalysisInputError(f"no molecules left to analyse in {input_file} (rows: {len(outcomes)}; "
                                  f"label and probability filters: {label_column or 'none'}, {min_probability or 'none'})")
+    below = f", {len(attributed) - len(kept)} below probability {min_probability:g}" if min_probability is not None else ""
     click.echo(f"{len(kept)} molecules analysed for {task} ({len(outcomes)} rows selected, "
-               f"{sum(o.molecule_map is None for o in outcomes)} could not be attributed)")
+               f"{len(outcomes) - len(attributed)} could not be attributed{below})")
     return checkpoint, task, [o.molecule_map for o in kept], [o.id for o in kept]
 
 
