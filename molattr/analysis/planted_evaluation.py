@@ -16,7 +16,7 @@ from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.checkpoint import Checkpoint
 from molattr.data.featurize_rows import featurize_rows
 from molattr.errors import AnalysisInputError
-from molattr.mapping.molecule_map import map_attribution
+from molattr.mapping.molecule_map import MoleculeMap, map_attribution
 
 METHODS = ("integrated_gradients", "gradient", "gradient_x_input")
 BaselineKind = Literal["zero", "expected"]
@@ -78,14 +78,14 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
             row["scored"] = int(np.isfinite(scores).sum())
         names = recipe.rules[rule].positive_names
         row["auroc_by_pattern"] = "; ".join(
-            f"{n} {_mean(np.array([pattern_auroc(m.atom_values, found, n) for m, found in zip(maps['integrated_gradients'], by_pattern) if n in found])):.3f}"
-            for n in names)
+            f"{n} {_mean(_pattern_aurocs(maps['integrated_gradients'], by_pattern, n)):.3f}" for n in names)
         ranking = rank_groups(maps["integrated_gradients"], {n: recipe.patterns[n] for n in names})
-        planted = ranking.loc[(ranking["kind"] == "smarts") & ranking["name"].isin(names)]
+        planted_rows = ranking.loc[(ranking["kind"] == "smarts") & ranking["name"].isin(names)]
         for key, column in (("planted_rank", "score"), ("planted_share_rank", "share_score")):
-            row[key] = int((ranking[column] > planted[column].max()).sum()) + 1 if len(planted) else -1
+            row[key] = int((ranking[column] > planted_rows[column].max()).sum()) + 1 if len(planted_rows) else -1
         row["top_group"] = f"{ranking.iloc[0]['name']} [{ranking.iloc[0]['kind']}]"
-        row["score_below_top"] = float(ranking["score"].iloc[0] - planted["score"].max()) if len(planted) else float("nan")
+        row["score_below_top"] = (float(ranking["score"].iloc[0] - planted_rows["score"].max()) if len(planted_rows)
+                                  else float("nan"))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -101,6 +101,12 @@ def _baseline(kind: BaselineKind, smiles: Sequence[str], checkpoint: Checkpoint,
     chosen = np.random.default_rng([seed, 1]).choice(len(smiles), min(n_references, len(smiles)), replace=False)
     rows = featurize_rows([smiles[k] for k in sorted(chosen)], checkpoint.spec)
     return ReferenceBaselines([rows.graphs[k] for k in rows.ok_indices], n_samples=n_samples, seed=seed)
+
+
+def _pattern_aurocs(maps: Sequence[MoleculeMap], by_pattern: Sequence[dict[str, set[int]]], name: str) -> np.ndarray:
+    """:func:`pattern_auroc` of pattern ``name`` in each molecule that holds it."""
+    return np.array([pattern_auroc(m.atom_values, found, name) for m, found in zip(maps, by_pattern) if name in found],
+                    dtype=float)
 
 
 def _mean(scores: np.ndarray) -> float:
