@@ -241,9 +241,10 @@ def _set_options(function):
 
 def _attributed_set(input_file: Path | None, model: str, target: str, label_column: str | None,
                     min_probability: float | None, method: str, steps: int, smiles_column: str, id_column: str | None):
-    """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids), with a line on what was used."""
-    import numpy as np
+    """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids), with a line on what was used.
 
+    ``--min-probability`` is applied to a plain prediction before attributing, so molecules below
+    it cost no integrated gradients."""
     from molattr.attribution import IntegratedGradients
     from molattr.errors import AnalysisInputError
     from molattr.report import attribute_rows
@@ -256,18 +257,18 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
         if label_column not in table.columns:
             raise click.BadParameter(f"no column {label_column!r} in {input_file}", param_hint="--label-column")
         table = table[pd.to_numeric(table[label_column], errors="coerce") == 1]
+    selected, below = len(table), ""
+    if min_probability is not None:
+        low = (predict_table(checkpoint, table)[task] < min_probability).to_numpy()  # rows that fail stay, as errors
+        table, below = table[~low], f", {int(low.sum())} below probability {min_probability:g}"
     outcomes = attribute_rows(IntegratedGradients(checkpoint), table, task, progress=len(table) > 20,
                               method=method, n_steps=steps)
-    attributed = [o for o in outcomes if o.molecule_map is not None]
-    kept = attributed
-    if min_probability is not None:
-        kept = [o for o in kept if 1 / (1 + np.exp(-o.molecule_map.attribution.prediction)) >= min_probability]
+    kept = [o for o in outcomes if o.molecule_map is not None]
     if not kept:
-        raise AnalysisInputError(f"no molecules left to analyse in {input_file} (rows: {len(outcomes)}; "
+        raise AnalysisInputError(f"no molecules left to analyse in {input_file} (rows: {selected}; "
                                  f"label and probability filters: {label_column or 'none'}, {min_probability or 'none'})")
-    below = f", {len(attributed) - len(kept)} below probability {min_probability:g}" if min_probability is not None else ""
-    click.echo(f"{len(kept)} molecules analysed for {task} ({len(outcomes)} rows selected, "
-               f"{len(outcomes) - len(attributed)} could not be attributed{below})")
+    click.echo(f"{len(kept)} molecules analysed for {task} ({selected} rows selected, "
+               f"{len(outcomes) - len(kept)} could not be attributed{below})")
     return checkpoint, task, [o.molecule_map for o in kept], [o.id for o in kept]
 
 

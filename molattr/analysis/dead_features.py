@@ -144,7 +144,7 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
     table = pd.DataFrame([(a, b, r, n) for (a, b, r), n in pairs.most_common()],
                          columns=["environment_a", "environment_b", "radius", "count"]).astype({"radius": "Int64"})
     with_collisions = sum(bool(found) for found in per_molecule)
-    closest = [min((c.radius for c in found if c.radius is not None), default=None) for found in per_molecule]
+    closest = [closest_radius(found) for found in per_molecule]
     return {
         "molecules": len(maps),
         "with_collisions": with_collisions,
@@ -155,6 +155,12 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
         "environment_pairs": table,
         "zero_columns": zero_columns(maps),
     }
+
+
+def closest_radius(found: Sequence[Collision]) -> int | None:
+    """The smallest radius among a molecule's collisions (``None``: none differ within
+    :data:`MAX_ENVIRONMENT_RADIUS`, or no collisions)."""
+    return min((c.radius for c in found if c.radius is not None), default=None)
 
 
 def zero_columns(maps: Sequence[MoleculeMap]) -> list[str]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from rdkit import Chem
 
-from molattr.analysis.dead_features import MAX_ENVIRONMENT_RADIUS, Collision, Values, collisions, dead_feature_summary
+from molattr.analysis.dead_features import (
+    MAX_ENVIRONMENT_RADIUS, Collision, Values, closest_radius, collisions, dead_feature_summary,
+)
+from molattr.analysis.groups import Patterns
 from molattr.analysis.ranking import rank_groups, set_group_tables
 from molattr.draw.colors import DivergingScale
 from molattr.draw.heatmap2d import Panel, depiction, draw_heatmap, draw_panels
@@ -32,7 +34,7 @@ DRAWN_COLLISIONS = 12
 
 
 def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], out_dir: Path, title: str,
-                               patterns: Mapping[str, Chem.Mol] | None = None) -> pd.DataFrame:
+                               patterns: Patterns | None = None) -> pd.DataFrame:
     """Rank the groups of ``maps`` (see :func:`molattr.analysis.rank_groups`) and write the report; returns the ranking."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = set_group_tables(maps, patterns)
@@ -79,8 +81,8 @@ def _collision_panel(m: MoleculeMap, identifier: str, found: Sequence[Collision]
     for k, collision in enumerate(found):
         for atom in collision.atoms:
             colours[atom] = tuple(colormaps["tab10"](k % 10)[:3])
-    radii = [c.radius for c in found if c.radius is not None]
-    reach = f"; closest differ within {min(radii)} bond(s)" if radii else ""
+    radius = closest_radius(found)
+    reach = f"; closest differ within {radius} bond(s)" if radius is not None else ""
     return Panel(depiction(m.mol), colours, {}, f"{identifier}: {len(found)} group(s) of tied atoms (one colour each{reach})")
 
 
@@ -119,8 +121,9 @@ def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], o
     table = pd.DataFrame(rows, columns=["id", "smiles", "value", "radius", "atoms", "classes", "environments"])
     table.astype({"radius": "Int64"}).to_csv(out_dir / "collisions.csv", index=False, float_format="%.6g")
     # the molecules whose tied atoms differ closest to them first: the clearest dead features
-    closest = [(min(c.radius or MAX_ENVIRONMENT_RADIUS + 1 for c in found), k) for k, found in enumerate(per_molecule) if found]
-    drawn = [_collision_panel(maps[k], ids[k], per_molecule[k]) for _, k in sorted(closest)[:DRAWN_COLLISIONS]]
+    order = sorted((k for k, found in enumerate(per_molecule) if found),
+                   key=lambda k: (closest_radius(per_molecule[k]) or MAX_ENVIRONMENT_RADIUS + 1, k))
+    drawn = [_collision_panel(maps[k], ids[k], per_molecule[k]) for k in order[:DRAWN_COLLISIONS]]
     summary["environment_pairs"].to_csv(out_dir / "environment_pairs.csv", index=False)
     plain = {k: v for k, v in summary.items() if k != "environment_pairs"}
     (out_dir / "summary.json").write_text(json.dumps({**plain, "values": values, "rtol": rtol}, indent=2) + "\n")
