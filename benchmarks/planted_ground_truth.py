@@ -54,6 +54,7 @@ def main() -> None:
     if not (args.reuse and (data / "eval.csv").exists()):
         molattr_command("planted", "build", "-o", str(data))
     tasks = ",".join(recipe.rules)
+    labelled = pd.read_csv(data / "eval.csv")
     results = {}
     for name, layers in (("w2n2", "2"), ("w1n2", "1")):
         folder = args.work / name
@@ -68,9 +69,7 @@ def main() -> None:
                             "--max-positives", str(args.max_positives), "--json", str(report))
             tables[baseline] = pd.DataFrame(json.loads(report.read_text()))
         table = tables["zero"]
-        table["test_roc_auc"] = [json.loads((folder / "config.json").read_text())["metrics"]["test"]["roc_auc"][r]
-                                 for r in table["rule"]]
-        labelled = pd.read_csv(data / "eval.csv")
+        table["test_roc_auc"] = table["rule"].map(json.loads((folder / "config.json").read_text())["metrics"]["test"]["roc_auc"])
         model, maps = molattr.load_model(folder), []
         for rule in recipe.rules:  # each rule's first positives, attributed for that rule
             smiles = labelled.loc[labelled[rule] == 1, "smiles"].head(args.max_positives // len(recipe.rules)).tolist()
