@@ -55,11 +55,7 @@ def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], 
                         f"{html.escape(str(row['example_id']))}</figcaption></figure>")
     shown = ranking.head(20)[["kind", "name", "molecules", "prevalence", "mean_share", "std_share", "share_score", "score",
                               "example_id"]]
-    (out_dir / "summary.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
-<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
-td,th{{border-bottom:1px solid #ddd;padding:2px 8px}} figure{{display:inline-block;margin:0.5em}}</style></head><body>
-<h2>{html.escape(title)}</h2>
-<p>{len(maps)} molecules. A group's share in a molecule is its attribution ÷ the sum of the molecule's |atom
+    (out_dir / "summary.html").write_text(_summary_page(title, f"""<p>{len(maps)} molecules. A group's share in a molecule is its attribution ÷ the sum of the molecule's |atom
 attributions| (between −1 and 1); <b>mean_share</b>/<b>std_share</b> over the molecules that have it;
 <b>share_score</b> = the mean share over all molecules, absent counted as 0 (a group common to the set ranks
 high). <b>score</b> ranks the groups: the same mean of the share beyond an even spread over the group's atoms
@@ -69,9 +65,7 @@ Full tables: <a href="groups.csv">groups.csv</a>, <a href="per_molecule.csv">per
 <img src="ranking.png" style="max-width:900px">
 {shown.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)}
 <h3>Where the top groups carry the most</h3>
-{''.join(examples)}
-</body></html>
-""")
+{''.join(examples)}"""))
     return ranking
 
 
@@ -130,11 +124,7 @@ def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], o
     if drawn:
         draw_panels(drawn, DivergingScale(1.0), per_row=3, image_format="png", colourbar=False).save(out_dir / "collisions.png")
     pairs = summary["environment_pairs"].head(20)
-    (out_dir / "summary.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
-<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
-td,th{{border-bottom:1px solid #ddd;padding:2px 8px}}</style></head><body>
-<h2>{html.escape(title)}</h2>
-<p>{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) have atoms whose
+    (out_dir / "summary.html").write_text(_summary_page(title, f"""<p>{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) have atoms whose
 attributions ({html.escape(values.replace('_', ' '))}) tie within {rtol:g} of the molecule's largest value although they are
 not symmetry-equivalent; {summary['collisions']} such groups in all (<a href="collisions.csv">collisions.csv</a>).
 In {100 * summary['within_radius'][1]:.1f}% of the molecules tied atoms have different neighbours, in
@@ -143,7 +133,16 @@ In {100 * summary['within_radius'][1]:.1f}% of the molecules tied atoms have dif
 <p>Feature columns whose attribution is zero in every molecule: {html.escape(', '.join(summary['zero_columns']) or 'none')}.</p>
 <h3>Atom environments that collide most often (each at the radius that tells them apart)</h3>
 {pairs.to_html(index=False, escape=True)}
-{'<h3>Molecules with collisions (atoms of one colour tie; details in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}
-</body></html>
-""")
+{'<h3>Molecules with collisions (atoms of one colour tie; details in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}"""))
     return summary
+
+
+def _summary_page(title: str, body: str) -> str:
+    """A standalone HTML page: ``title`` as its title and heading, then ``body``."""
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
+td,th{{border-bottom:1px solid #ddd;padding:2px 8px}} figure{{display:inline-block;margin:0.5em}}</style></head><body>
+<h2>{html.escape(title)}</h2>
+{body}
+</body></html>
+"""
