@@ -112,6 +112,8 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 @click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule.")
 @click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01, show_default=True,
               help="Relative completeness tolerance (adaptive).")
+@click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
+              help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off).")
 @click.option("--top-k", type=click.IntRange(1), default=5, show_default=True, help="Atoms and features in top_atoms/top_features.")
 @click.option("--atom-values/--no-atom-values", default=True, show_default=True,
               help="Write every atom's attribution as a JSON list (column atom_attributions).")
@@ -130,7 +132,8 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit with code 3 when any row has an error status.")
 def score(input_file: str | None, model: str, output: Path, input_format: str | None, smiles_column: str,
-          id_column: str | None, attribute_task: str | None, method: str, steps: int, tolerance: float, top_k: int,
+          id_column: str | None, attribute_task: str | None, method: str, steps: int, tolerance: float,
+          attribution_tolerance: float, top_k: int,
           atom_values: bool, heatmap_dir: Path | None, heatmap_format: str, max_atoms: int, any_element: bool,
           chunk_size: int, workers: int, device: str, resume: bool, progress: bool, fail_on_row_errors: bool) -> None:
     """Score every molecule of INPUT_FILE (.smi, .csv, .tsv, .sdf, optionally .gz; '-' for
@@ -152,7 +155,8 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
     options = None
     if attribute_task is not None:
         options = AttributionOptions(_task(checkpoint.tasks, attribute_task), method=method, n_steps=steps,
-                                     tolerance=tolerance, top_k=top_k, atom_values=atom_values,
+                                     tolerance=tolerance, attribution_tolerance=attribution_tolerance,
+                                     top_k=top_k, atom_values=atom_values,
                                      heatmap_dir=heatmap_dir, heatmap_format=heatmap_format)
     scorer = Scorer(checkpoint, options, device)
     limits = RowLimits(max_atoms, None if any_element else NAMED_ELEMENTS)
@@ -180,9 +184,12 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
 @click.option("--output", "output_kind", type=click.Choice(["logit", "probability"]), default="logit", show_default=True,
               help="Explain the raw logit or the probability.")
 @click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
-              help="Quadrature rule; adaptive refines each path until --tolerance is met.")
+              help="Quadrature rule; adaptive refines each path until both tolerances are met.")
 @click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule.")
-@click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01, show_default=True, help="Relative completeness tolerance (adaptive).")
+@click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01, show_default=True,
+              help="Relative completeness tolerance (adaptive).")
+@click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
+              help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off).")
 @click.option("--atom-rule", type=click.Choice(["all_pairs", "bonded_pairs", "atoms_only"]), default="all_pairs",
               show_default=True, help="Which pair attributions each atom receives half of.")
 @click.option("--max-cards", type=click.IntRange(0), default=200, show_default=True,
@@ -192,7 +199,7 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
 @click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda.")
 def attribute(input_file: Path | None, model: str, target: str | None, out: Path, output_kind: str, method: str,
-              steps: int, tolerance: float, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
+              steps: int, tolerance: float, attribution_tolerance: float, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
               id_column: str | None, device: str) -> None:
     """Explain one task's score for each molecule of INPUT_FILE with integrated gradients.
 
@@ -210,7 +217,8 @@ def attribute(input_file: Path | None, model: str, target: str | None, out: Path
     table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
     ig = IntegratedGradients(checkpoint, device=device)
     outcomes = attribute_rows(ig, table, task, atom_rule, progress=len(table) > 20, output=output_kind, method=method,
-                              n_steps=steps, tolerance=tolerance, return_interior=True)
+                              n_steps=steps, tolerance=tolerance, attribution_tolerance=attribution_tolerance,
+                              return_interior=True)
     context = ReportContext(checkpoint.name, str(input_file), task, output_kind, method, atom_rule)
     report = write_report(outcomes, out, context, max_cards, with_3d)
     statuses = pd.Series([o.status for o in outcomes], dtype=str)

@@ -8,7 +8,6 @@ copy), which bounds memory. This module knows torch and graph tensors only (no R
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from torch import Tensor, nn
 
 from molattr.attribution.paths import GraphSet, PathBatch, build_path_batch
 from molattr.attribution.quadrature import Method, nodes_and_weights
-from molattr.attribution.result import MIN_DELTA
 from molattr.errors import AttributionInputError, NonFiniteOutputError
 
 Output = Literal["logit", "probability"]
@@ -219,98 +217,6 @@ def integrate_fixed(integrator: PathIntegrator, graphs: GraphSet, select: Select
                    norm_np[k] if with_norms else None)
         for k, (gx, ge) in enumerate(_split_rows(graphs, acc_x, acc_e))
     ]
-
-
-@dataclass
-class _Node:
-    score: float
-    derivative: float
-    gradient_norm: float
-    grad_x: Tensor
-    grad_e: Tensor
-
-
-def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Selector,
-                       tolerance: float, initial_steps: int, max_steps: int, with_norms: bool = False) -> list[PathResult]:
-    """Trapezoid rule with nodes added where the completeness error is.
-
-    On each interval ``[a, b]`` of a path, ``F(b) - F(a)`` (known from the forward pass) is the
-    exact integral of the path derivative ``g = grad F . (input - baseline)``; the trapezoid rule
-    gives ``(b - a)(g(a) + g(b)) / 2``. Their difference is the interval's completeness error,
-    and the errors add up to the attribution's completeness gap. A path is done when the sum of
-    its interval errors' magnitudes (a bound on the gap) is within ``tolerance * |F(1) - F(0)|``
-    (``10 * MIN_DELTA`` absolute when that difference is tiny) or it has ``max_steps`` nodes.
-    Otherwise the intervals carrying half of its error are bisected; every path's new points
-    go through the same passes.
-    """
-    if initial_steps < 2 or max_steps < initial_steps:
-        raise ValueError(f"need 2 <= initial_steps <= max_steps (got {initial_steps}, {max_steps})")
-    device, dtype = integrator.device, integrator.dtype
-    m = graphs.n_molecules
-    nodes: list[dict[float, _Node]] = [{} for _ in range(m)]
-    pending = [(k, float(a)) for k in range(m) for a in np.linspace(0.0, 1.0, initial_steps)]
-    while pending:
-        molecule = torch.tensor([k for k, _ in pending], device=device)
-        alpha = torch.tensor([a for _, a in pending], device=device, dtype=dtype)
-        for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True, with_norms=with_norms):
-            b = p.batch
-            dx = graphs.x[b.atom_rows] - graphs.x_base[b.atom_rows]
-            de = graphs.edge_attr[b.pair_rows] - graphs.edge_base[b.pair_rows]
-            derivative = torch.zeros(b.num_graphs, dtype=dtype, device=device)
-            derivative = derivative.index_add(0, b.atom_point, (p.grad_x * dx).sum(1)).index_add(0, b.pair_point, (p.grad_e * de).sum(1))
-            sizes_x = torch.bincount(b.atom_point, minlength=b.num_graphs).tolist()
-            sizes_e = torch.bincount(b.pair_point, minlength=b.num_graphs).tolist()
-            rows = zip(p.points.tolist(), p.grad_x.split(sizes_x), p.grad_e.split(sizes_e))
-            for i, (j, gx, ge) in enumerate(rows):
-                k, a = pending[j]
-                norm = float(p.gradient_norms[i]) if with_norms else math.nan
-                nodes[k][a] = _Node(float(p.scores[i]), float(derivative[i]), norm, gx, ge)
-        pending = [(k, a) for k in range(m) for a in _refine(nodes[k], tolerance, max_steps)]
-    results = []
-    for k in range(m):
-        alphas = np.array(sorted(nodes[k]))
-        weights = _trapezoid_weights(alphas)
-        chosen = [nodes[k][a] for a in alphas]
-        grad_x = torch.stack([n.grad_x for n in chosen]).mul(torch.as_tensor(weights, dtype=dtype, device=device).view(-1, 1, 1)).sum(0)
-        grad_e = torch.stack([n.grad_e for n in chosen]).mul(torch.as_tensor(weights, dtype=dtype, device=device).view(-1, 1, 1)).sum(0)
-        results.append(PathResult(
-            grad_x, grad_e, chosen[-1].score, chosen[0].score, len(alphas), alphas,
-            np.array([n.score for n in chosen]), np.array([n.gradient_norm for n in chosen]) if with_norms else None,
-        ))
-    return results
-
-
-def _trapezoid_weights(alphas: np.ndarray) -> np.ndarray:
-    """Weights of the trapezoid rule on sorted nodes spanning [0, 1] (they sum to 1)."""
-    widths = np.diff(alphas)
-    weights = np.zeros(len(alphas))
-    weights[:-1] += widths / 2
-    weights[1:] += widths / 2
-    return weights
-
-
-def interval_errors(alphas: np.ndarray, scores: np.ndarray, derivatives: np.ndarray) -> np.ndarray:
-    """Completeness error of the trapezoid rule on each interval between sorted nodes.
-
-    Shapes: ``[S] -> [S - 1]``; their sum is the gap of the trapezoid attribution.
-    """
-    return np.diff(scores) - np.diff(alphas) * (derivatives[1:] + derivatives[:-1]) / 2
-
-
-def _refine(nodes: dict[float, _Node], tolerance: float, max_steps: int) -> list[float]:
-    """New alphas for one path, or none when its error bound is within tolerance."""
-    alphas = np.array(sorted(nodes))
-    scores = np.array([nodes[a].score for a in alphas])
-    errors = np.abs(interval_errors(alphas, scores, np.array([nodes[a].derivative for a in alphas])))
-    delta = scores[-1] - scores[0]
-    allowed = tolerance * abs(delta) if abs(delta) >= MIN_DELTA else 10 * MIN_DELTA
-    budget = max_steps - len(alphas)
-    if errors.sum() <= allowed or budget <= 0:
-        return []
-    order = np.argsort(-errors)
-    share = np.cumsum(errors[order]) / errors.sum()
-    chosen = order[: int(np.searchsorted(share, 0.5)) + 1][:budget]
-    return [float((alphas[i] + alphas[i + 1]) / 2) for i in chosen]
 
 
 def make_selector(target: int, output: Output) -> Selector:

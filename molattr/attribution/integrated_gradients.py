@@ -8,9 +8,10 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from molattr.attribution.adaptive import AdaptiveRule, integrate_adaptive
 from molattr.attribution.baselines import ReferenceBaselines, graph_paths, zero_paths
 from molattr.attribution.engine import (
-    Output, PathInput, PathIntegrator, PathResult, graph_set, integrate_adaptive, integrate_fixed, make_selector,
+    Output, PathInput, PathIntegrator, PathResult, graph_set, integrate_fixed, make_selector,
 )
 from molattr.attribution.inputs import AttributedModel, Molecules, resolve_device
 from molattr.attribution.paths import GraphSet
@@ -79,6 +80,7 @@ class IntegratedGradients:
         n_steps: int = 50,
         method: Method | str = Method.ADAPTIVE,
         tolerance: float = 0.01,
+        attribution_tolerance: float = 0.1,
         max_steps: int = 512,
         return_interior: bool = False,
     ) -> Attribution | list[Attribution]:
@@ -92,10 +94,13 @@ class IntegratedGradients:
                 molecule's atoms and pairs (or one per molecule), or :class:`ReferenceBaselines`
                 (expected gradients: the mean over baselines drawn from reference molecules).
             n_steps: nodes of a fixed rule (ignored by ``"adaptive"``).
-            method: a :class:`Method`. The default ``"adaptive"`` refines each path until the
-                bound on its completeness gap is within ``tolerance`` (relative) or it has
-                ``max_steps`` nodes; ``"gauss_legendre"`` with ``n_steps=50`` is Captum's default
-                (faster, but on weave networks its median gap is a few percent).
+            method: a :class:`Method`. The default ``"adaptive"`` refines each path until its
+                completeness gap is within ``tolerance`` (relative to F(input) - F(baseline))
+                and its attributions' trapezoid error bound within ``attribution_tolerance``
+                (relative to their L1 norm; ``math.inf`` turns it off), or it has ``max_steps``
+                nodes (see :mod:`molattr.attribution.adaptive`); ``"gauss_legendre"`` with
+                ``n_steps=50`` is Captum's default (faster, but on weave networks its median gap
+                is a few percent and no molecule's gap is bounded).
             return_interior: keep the score and gradient norm at every alpha (``Attribution.interior``).
 
         Returns:
@@ -108,15 +113,15 @@ class IntegratedGradients:
             NonFiniteOutputError: NaN or infinite scores on the path.
         """
         method = _method(method)
-        _check_steps(method, n_steps, tolerance, max_steps)
+        _check_steps(method, n_steps, tolerance, attribution_tolerance, max_steps)
         graphs, single = self.model.graphs(molecules)
         index, name, select = self.selector(graphs[0], target, output)
         paths = [self.baseline_paths(k, g, baseline) for k, g in enumerate(graphs)]
 
         def integrate(group: GraphSet) -> list[PathResult]:
             if method is Method.ADAPTIVE:
-                return integrate_adaptive(self.integrator, group, select, tolerance, min(5, max_steps), max_steps,
-                                          return_interior)
+                rule = AdaptiveRule(tolerance, attribution_tolerance, min(5, max_steps), max_steps)
+                return integrate_adaptive(self.integrator, group, select, rule, return_interior)
             return integrate_fixed(self.integrator, group, select, method, n_steps, return_interior)
 
         group = ADAPTIVE_PATHS_PER_GROUP if method is Method.ADAPTIVE else PATHS_PER_GROUP
@@ -224,10 +229,12 @@ def _method(method: Method | str) -> Method:
         raise AttributionInputError(f"unknown method {method!r} (known: {known})") from None
 
 
-def _check_steps(method: Method, n_steps: int, tolerance: float, max_steps: int) -> None:
+def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tolerance: float, max_steps: int) -> None:
     if method is Method.ADAPTIVE:
         if not 0 < tolerance < 1:
             raise AttributionInputError(f"tolerance must be in (0, 1) (got {tolerance!r})")
+        if not attribution_tolerance > 0:
+            raise AttributionInputError(f"attribution_tolerance must be > 0 (math.inf: off) (got {attribution_tolerance!r})")
         if not isinstance(max_steps, int) or max_steps < 2:
             raise AttributionInputError(f"max_steps must be an integer >= 2 (got {max_steps!r})")
         return
