@@ -80,11 +80,12 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
         for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True, with_norms=with_norms):
             sizes_x = torch.bincount(p.batch.atom_point, minlength=p.batch.num_graphs).tolist()
             sizes_e = torch.bincount(p.batch.pair_point, minlength=p.batch.num_graphs).tolist()
+            scores = p.scores.tolist()  # one device-to-host copy per pass, not one per node
+            norms = p.gradient_norms.tolist() if with_norms else [math.nan] * len(scores)
             rows = zip(p.points.tolist(), p.grad_x.split(sizes_x), p.grad_e.split(sizes_e))
             for i, (j, gx, ge) in enumerate(rows):
                 k, a = pending[j]
-                norm = float(p.gradient_norms[i]) if with_norms else math.nan
-                nodes[k][a] = _Node(float(p.scores[i]), torch.cat([gx.flatten(), ge.flatten()]), norm)
+                nodes[k][a] = _Node(scores[i], torch.cat([gx.flatten(), ge.flatten()]), norms[i])
         pending = [(k, a) for k in range(m) for a in _refine(nodes[k], differences[k], rule)]
     results = []
     for k in range(m):
