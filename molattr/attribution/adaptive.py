@@ -74,6 +74,7 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
     ]
     nodes: list[dict[float, _Node]] = [{} for _ in range(m)]
     pending = [(k, float(a)) for k in range(m) for a in np.linspace(0.0, 1.0, rule.initial_steps)]
+    active = list(range(m))
     while pending:
         molecule = torch.tensor([k for k, _ in pending], device=device)
         alpha = torch.tensor([a for _, a in pending], device=device, dtype=dtype)
@@ -86,7 +87,9 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
             for i, (j, gx, ge) in enumerate(rows):
                 k, a = pending[j]
                 nodes[k][a] = _Node(scores[i], torch.cat([gx.flatten(), ge.flatten()]), norms[i])
-        pending = [(k, a) for k in range(m) for a in _refine(nodes[k], differences[k], rule)]
+        refined = {k: _refine(nodes[k], differences[k], rule) for k in active}
+        active = [k for k in active if refined[k]]  # a path refine leaves alone gets no more nodes: done
+        pending = [(k, a) for k in active for a in refined[k]]
     results = []
     for k in range(m):
         alphas = np.array(sorted(nodes[k]))
