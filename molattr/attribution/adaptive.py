@@ -130,9 +130,14 @@ def _refine(nodes: dict[float, _Node], difference: Tensor, rule: AdaptiveRule) -
         return []
     scores = np.array([nodes[a].score for a in alphas])
     terms = torch.stack([nodes[a].gradient for a in alphas]) * difference  # [S, D]: v at each node
-    errors = interval_errors(alphas, scores, terms.sum(1).double().cpu().numpy())
-    variation = np.diff(alphas) / 2 * (terms[1:] - terms[:-1]).abs().sum(1).double().cpu().numpy()
-    attribution_norm = float((torch.as_tensor(_trapezoid_weights(alphas), dtype=terms.dtype, device=terms.device) @ terms).abs().sum())
+    weights = torch.as_tensor(_trapezoid_weights(alphas), dtype=terms.dtype, device=terms.device)
+    # derivatives [S], |v(b) - v(a)|₁ [S - 1] and ‖A‖₁, in one device-to-host copy
+    host = torch.cat([terms.sum(1), (terms[1:] - terms[:-1]).abs().sum(1), (weights @ terms).abs().sum().view(1)])
+    host = host.double().cpu().numpy()
+    n = len(alphas)
+    errors = interval_errors(alphas, scores, host[:n])
+    variation = np.diff(alphas) / 2 * host[n:-1]
+    attribution_norm = float(host[-1])
     delta = scores[-1] - scores[0]
     allowed = rule.tolerance * abs(delta) if abs(delta) >= MIN_DELTA else 10 * MIN_DELTA
     settled = math.isinf(rule.attribution_tolerance) or variation.sum() <= rule.attribution_tolerance * attribution_norm
