@@ -114,6 +114,8 @@ def test_linear_model_attributions_are_exact(method):
         np.testing.assert_allclose(a.pair_attr, (g.edge_attr.double() * model.wp[:, 1].detach()).numpy(), rtol=1e-12, atol=1e-12)
         assert abs(a.gap) < 1e-10
         assert a.baseline_prediction == pytest.approx(float(model.c[1].detach()))
+        if method is Method.ADAPTIVE:  # constant gradient: no variation, no completeness error, nothing to refine
+            assert a.evaluations == 5
 
 
 def test_benzene_by_hand():
@@ -165,6 +167,32 @@ def test_attribution_tolerance_bounds_the_attribution_error(seed, attribution_to
     for a, reference in zip(results, references):
         assert _relative_l1_error(a, reference) <= attribution_tolerance, a.smiles
         assert abs(a.gap) <= 0.01 * abs(a.delta) + 1e-12
+
+
+class KinkedSum(LinearSum):
+    """F = relu(c + linear sum): along the path from zero the gradient jumps once, at alpha* = -c / s."""
+
+    def forward(self, x, edge_index, edge_attr, batch=None, num_graphs=None):
+        return torch.relu(super().forward(x, edge_index, edge_attr, batch, num_graphs))
+
+
+def test_adaptive_nodes_go_to_the_kink_and_attributions_match_by_hand():
+    model = KinkedSum(n_tasks=1, seed=5)
+    g = featurize(MOLECULES[0], SPEC)
+    per_feature = np.concatenate([(g.x.double() * model.wa[:, 0].detach()).numpy().ravel(),
+                                  (g.edge_attr.double() * model.wp[:, 0].detach()).numpy().ravel()])
+    s = per_feature.sum()
+    with torch.no_grad():
+        model.wa.mul_(np.sign(s))
+        model.wp.mul_(np.sign(s))
+        model.c.fill_(-0.37 * abs(s))  # kink at alpha* = 0.37, inside the initial interval [0.25, 0.5]
+    exact = (1 - 0.37) * per_feature * np.sign(s)  # the gradient is w on (alpha*, 1], zero before
+    a = ig64(model).attribute(g, method="adaptive", tolerance=0.01, attribution_tolerance=0.1, return_interior=True)
+    ours = np.concatenate([a.atom_attr.ravel(), a.pair_attr.ravel()])
+    assert np.abs(ours - exact).sum() <= 0.1 * np.abs(exact).sum()
+    assert abs(a.gap) <= 0.01 * abs(a.delta)
+    added = sorted(set(a.interior.alphas.tolist()) - {0.0, 0.25, 0.5, 0.75, 1.0})
+    assert added and all(0.25 < alpha < 0.5 for alpha in added)
 
 
 def test_completeness_alone_stops_while_attributions_are_off():
