@@ -24,7 +24,8 @@ empty pair tensor, so molecules without pairs (a lone heavy atom) are left out o
    In passing, the largest relative difference between molattr's and Captum's atom
    attributions on the first 20 molecules (``max |a - c| / max |c|`` per molecule).
 2. Peak memory per ``max_atoms_per_pass`` (``--memory-chunks``): molattr on the same molecules in
-   a fresh subprocess per size, warmed up on one molecule (lazy library set-up is not counted); its
+   a fresh subprocess per size (and, in one more, the default adaptive rule on 64 copies of a
+   201-atom poly-alanine, whose nodes' gradients it keeps until the end), warmed up on one molecule (lazy library set-up is not counted); its
    peak RSS (``VmHWM``, reset just before attributing) minus its RSS then (``VmRSS``), and its
    molecules/s. Not ``ru_maxrss``: Linux carries it over ``exec``, so a child's value is at least
    its parent's RSS when it was spawned (here the parent holds a few hundred MiB more than the child).
@@ -57,7 +58,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rdkit import RDConfig
+from rdkit import Chem, RDConfig
 from torch import nn
 from torch_geometric.data import Batch, Data
 
@@ -81,6 +82,8 @@ FIXED_STEPS = (8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512)
 ADAPTIVE_SETTINGS = ((0.05, math.inf), (0.03, math.inf), (0.02, math.inf), (0.01, math.inf), (0.01, 0.3),
                      (0.01, 0.2), (0.01, 0.1), (0.01, 0.05))
 REFERENCE_METHOD, REFERENCE_STEPS = "riemann_middle", 2048
+#: the adaptive rule's memory: this many copies of a poly-alanine of this many residues (201 heavy atoms)
+PEPTIDE_COPIES, PEPTIDE_RESIDUES = 64, 40
 ADAPTIVE_MAX_STEPS = 512
 PARTS = ("throughput", "memory", "evaluations")
 
@@ -279,6 +282,23 @@ def memory_child(args: argparse.Namespace) -> None:
                       "mol_per_s": len(graphs) / seconds}))
 
 
+def adaptive_memory_child(args: argparse.Namespace) -> None:
+    """Child process: the default adaptive rule on copies of a poly-alanine; print one JSON line."""
+    checkpoint = molattr.load_model(MODEL)
+    peptide = molattr.featurize(Chem.MolToSmiles(Chem.MolFromSequence("A" * PEPTIDE_RESIDUES)), checkpoint.spec)
+    ig = IntegratedGradients(checkpoint, device="cpu")
+    ig.attribute(peptide, target=args.target)  # lazy library set-up, not counted
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")
+    before = status_kib("VmRSS")
+    start = time.perf_counter()
+    results = ig.attribute([peptide] * args.adaptive_memory_child, target=args.target)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"copies": args.adaptive_memory_child, "atoms": peptide.num_nodes,
+                      "mean_evaluations": float(np.mean([a.evaluations for a in results])),
+                      "peak_extra_mib": (status_kib("VmHWM") - before) / 1024, "seconds": seconds}))
+
+
 def peak_memory(args: argparse.Namespace) -> list[dict]:
     rows = []
     for chunk in args.memory_chunks:
@@ -288,6 +308,12 @@ def peak_memory(args: argparse.Namespace) -> list[dict]:
         if done.returncode:
             raise RuntimeError(f"the memory child for {chunk} atoms per pass failed:\n{done.stderr}")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    command = [sys.executable, __file__, "--adaptive-memory-child", str(PEPTIDE_COPIES), "--target", str(args.target),
+               "--threads", str(args.threads)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the adaptive memory child failed:\n{done.stderr}")
+    rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return rows
 
 
@@ -295,9 +321,12 @@ def print_memory(rows: list[dict], n: int) -> None:
     print(f"## Peak memory per chunk size: {n} molecules, one fresh process and one timed run each\n")
     print("| chunk size (atoms per pass) | peak extra MiB | molecules/s |")
     print("|---:|---:|---:|")
-    for row in rows:
+    for row in rows[:-1]:
         print(f"| {row['chunk']} | {row['peak_extra_mib']:.1f} | {row['mol_per_s']:.1f} |")
-    print()
+    last = rows[-1]
+    print(f"\nDefault adaptive rule, 1024 atoms per pass, {last['copies']} copies of a {last['atoms']}-atom poly-alanine: "
+          f"peak extra {last['peak_extra_mib']:.1f} MiB, {last['mean_evaluations']:.1f} evaluations per molecule, "
+          f"{last['seconds']:.1f} s\n")
 
 
 # -- 3. evaluations for a 1% median gap -------------------------------------------------------
@@ -411,6 +440,7 @@ def parse_args() -> argparse.Namespace:
                         help=f"comma-separated parts to run (default: {','.join(PARTS)})")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--adaptive-memory-child", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -420,11 +450,14 @@ def main() -> None:
     if args.memory_child is not None:
         memory_child(args)
         return
+    if args.adaptive_memory_child is not None:
+        adaptive_memory_child(args)
+        return
     checkpoint = molattr.load_model(MODEL)
     graphs = nci_graphs(checkpoint.spec, args.molecules)
     info = machine(args.threads)
     print(f"machine: Python {info['python']}, torch {info['torch']}, {info['threads']} thread(s), {info['cpu']}\n")
-    settings = {key: value for key, value in vars(args).items() if key not in ("json", "memory_child")}
+    settings = {key: value for key, value in vars(args).items() if key not in ("json", "memory_child", "adaptive_memory_child")}
     results: dict = {"machine": info, "model": MODEL, "n_steps": N_STEPS, "settings": settings, "molecules": len(graphs)}
     unknown = set(args.parts) - set(PARTS)
     if unknown:

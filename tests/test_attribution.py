@@ -278,6 +278,24 @@ def test_batched_equals_one_by_one_and_any_chunk_size(method):
             assert together[k].evaluations == other.evaluations
 
 
+def test_adaptive_groups_bounded_by_features_give_the_same_attributions(monkeypatch):
+    import molattr.attribution.integrated_gradients as module
+
+    model = weave(seed=5)
+    together = ig64(model).attribute(MOLECULES)
+    sizes = [featurize(m, SPEC).x.numel() + featurize(m, SPEC).edge_attr.numel() for m in MOLECULES]
+    monkeypatch.setattr(module, "ADAPTIVE_FEATURES_PER_GROUP", max(sizes) + min(sizes))  # groups of one or two paths
+    calls = []
+    original = module.integrate_adaptive
+    monkeypatch.setattr(module, "integrate_adaptive", lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+    grouped = ig64(model).attribute(MOLECULES)
+    assert len(calls) >= len(MOLECULES) // 2  # split into several groups (one group without the bound)
+    for a, b in zip(together, grouped):
+        np.testing.assert_allclose(a.atom_attr, b.atom_attr, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a.pair_attr, b.pair_attr, rtol=1e-9, atol=1e-12)
+        assert a.evaluations == b.evaluations
+
+
 def _equivalent_network(model: nn.Module) -> nn.Module:
     """Same function, other weights: permute the head's hidden units and rescale them (ReLU is
     positively homogeneous), and permute the per-atom readout units with their batch norm."""

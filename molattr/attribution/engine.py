@@ -110,7 +110,7 @@ class PathIntegrator:
                with_grad: bool, with_norms: bool = False) -> Iterator[PassOutput]:
         """Score (and differentiate) the points ``(molecule[k], alpha[k])``, one budgeted chunk at a
         time; ``with_norms`` adds each point's gradient norm (for interior curves)."""
-        for chunk in _split_by_budget(graphs.n_atoms()[molecule], self.max_atoms_per_pass):
+        for chunk in split_by_budget(graphs.n_atoms()[molecule], self.max_atoms_per_pass):
             batch = build_path_batch(graphs, molecule[chunk], alpha[chunk], requires_grad=with_grad)
             with torch.set_grad_enabled(with_grad):
                 score = select(self.model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs))
@@ -143,7 +143,7 @@ class PathIntegrator:
         return out
 
 
-def _split_by_budget(sizes: Tensor, budget: int) -> list[Tensor]:
+def split_by_budget(sizes: Tensor, budget: int) -> list[Tensor]:
     """Consecutive index chunks whose summed sizes stay within ``budget`` (a lone larger item is its own chunk)."""
     values = sizes.tolist()
     chunks, start, running = [], 0, 0

@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from molattr.attribution.adaptive import AdaptiveRule, integrate_adaptive
 from molattr.attribution.baselines import ReferenceBaselines, graph_paths, zero_paths
 from molattr.attribution.engine import (
-    Output, PathInput, PathIntegrator, PathResult, graph_set, integrate_fixed, make_selector,
+    Output, PathInput, PathIntegrator, PathResult, split_by_budget, graph_set, integrate_fixed, make_selector,
 )
 from molattr.attribution.inputs import AttributedModel, Molecules, resolve_device
 from molattr.attribution.paths import GraphSet
@@ -26,8 +26,11 @@ Baseline = None | Data | Sequence[Data] | ReferenceBaselines
 DEFAULT_ATOMS_PER_PASS = {"cpu": 1024, "cuda": 65536}
 #: Paths integrated together by a fixed rule; bounds the bookkeeping of one call.
 PATHS_PER_GROUP = 4096
-#: Paths refined together by the adaptive rule, which keeps every node's gradients until the end.
+#: Paths refined together by the adaptive rule, which keeps every node's gradients until the end:
+#: at most this many paths, and at most this many atom and pair feature values over their inputs
+#: (256 drug-sized molecules; 23 of 200 atoms, so that their nodes stay within a few hundred MiB).
 ADAPTIVE_PATHS_PER_GROUP = 256
+ADAPTIVE_FEATURES_PER_GROUP = 2**18
 
 
 class IntegratedGradients:
@@ -124,8 +127,10 @@ class IntegratedGradients:
                 return integrate_adaptive(self.integrator, group, select, rule, return_interior)
             return integrate_fixed(self.integrator, group, select, method, n_steps, return_interior)
 
-        group = ADAPTIVE_PATHS_PER_GROUP if method is Method.ADAPTIVE else PATHS_PER_GROUP
-        per_path = self.integrate_paths(paths, integrate, group)
+        if method is Method.ADAPTIVE:
+            per_path = self.integrate_paths(paths, integrate, ADAPTIVE_PATHS_PER_GROUP, ADAPTIVE_FEATURES_PER_GROUP)
+        else:
+            per_path = self.integrate_paths(paths, integrate)
         results = [
             self.combine(g, p, rs, index, name, output, method.value, return_interior)
             for g, p, rs in zip(graphs, paths, per_path)
@@ -172,14 +177,19 @@ class IntegratedGradients:
         )
 
     def integrate_paths(self, paths: list[list[PathInput]], integrate: Callable[[GraphSet], list[PathResult]],
-                        group_size: int = PATHS_PER_GROUP) -> list[list[PathResult]]:
-        """Integrate every path, ``group_size`` paths at a time; results regrouped per molecule."""
+                        group_size: int = PATHS_PER_GROUP, max_features: int | None = None) -> list[list[PathResult]]:
+        """Integrate every path, in groups of consecutive paths: at most ``group_size`` of them and, when
+        given, at most ``max_features`` atom and pair feature values (a larger lone path is its own
+        group); results regrouped per molecule."""
         flat = [p for molecule_paths in paths for p in molecule_paths]
+        sizes = torch.tensor([p.x.numel() + p.edge_attr.numel() if max_features else 1 for p in flat], dtype=torch.long)
         results: list[PathResult] = []
-        for start in range(0, len(flat), group_size):
-            group = graph_set(flat[start : start + group_size], self.device, self.integrator.dtype)
-            with self.integrator.evaluating():
-                results += integrate(group)
+        for chunk in split_by_budget(sizes, max_features or group_size):
+            for start in range(0, len(chunk), group_size):
+                members = chunk[start : start + group_size].tolist()
+                group = graph_set([flat[k] for k in members], self.device, self.integrator.dtype)
+                with self.integrator.evaluating():
+                    results += integrate(group)
         out, position = [], 0
         for molecule_paths in paths:
             out.append(results[position : position + len(molecule_paths)])
