@@ -120,7 +120,8 @@ class _Path:
         order = np.argsort(-estimate)
         share = np.cumsum(estimate[order]) / estimate.sum()
         chosen = order[: int(np.searchsorted(share, 0.5)) + 1][:budget]
-        return [float((points[i] + points[i + 1]) / 2) for i in chosen]
+        midpoints = [float((points[i] + points[i + 1]) / 2) for i in chosen]
+        return [m for m in midpoints if m not in self.nodes]  # intervals at float resolution cannot be split
 
     def _count(self, alphas: list[float]) -> float:
         """Bring the mean gradient and the variations up to ``alphas``; returns ``‖A‖₁`` (A: the attributions)."""
