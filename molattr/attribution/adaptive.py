@@ -129,23 +129,22 @@ class _Path:
             gradients = self._gradients(alphas)
             weights = torch.as_tensor(_trapezoid_weights(np.array(alphas)), dtype=gradients.dtype, device=gradients.device)
             self.mean_gradient = weights @ gradients
+            intervals = list(zip(alphas[:-1], alphas[1:]))
             jumps = ((gradients[1:] - gradients[:-1]) * self.difference).abs().sum(1)
-            host = torch.cat([jumps, (self.mean_gradient * self.difference).abs().sum().view(1)]).double().cpu().numpy()
-            self._variation = {(a, b): (b - a) / 2 * host[i] for i, (a, b) in enumerate(zip(alphas[:-1], alphas[1:]))}
-            return float(host[-1])
-        new = [i for i in range(1, len(alphas) - 1) if (alphas[i - 1], alphas[i + 1]) in self._variation]
-        if not new:
-            return float((self.mean_gradient * self.difference).abs().sum())
-        left, middle, right = ([alphas[i + shift] for i in new] for shift in (-1, 0, 1))
-        g_left, g_middle, g_right = (self._gradients(side) for side in (left, middle, right))
-        widths = torch.as_tensor([b - a for a, b in zip(left, right)], dtype=g_middle.dtype, device=g_middle.device)
-        self.mean_gradient = self.mean_gradient + (widths.unsqueeze(1) / 4 * (2 * g_middle - g_left - g_right)).sum(0)
-        jumps = torch.cat([((g_middle - g_left) * self.difference).abs().sum(1), ((g_right - g_middle) * self.difference).abs().sum(1)])
+        else:  # each new node bisects an interval of counted ones
+            new = [i for i in range(1, len(alphas) - 1) if (alphas[i - 1], alphas[i + 1]) in self._variation]
+            left, middle, right = ([alphas[i + shift] for i in new] for shift in (-1, 0, 1))
+            g_left, g_middle, g_right = (self._gradients(side) for side in (left, middle, right))
+            widths = torch.as_tensor([b - a for a, b in zip(left, right)], dtype=g_middle.dtype, device=g_middle.device)
+            self.mean_gradient = self.mean_gradient + (widths.unsqueeze(1) / 4 * (2 * g_middle - g_left - g_right)).sum(0)
+            for a, b in zip(left, right):
+                del self._variation[(a, b)]
+            intervals = list(zip(left, middle)) + list(zip(middle, right))
+            jumps = torch.cat([((g_middle - g_left) * self.difference).abs().sum(1),
+                               ((g_right - g_middle) * self.difference).abs().sum(1)])
+        # the jumps and ‖A‖₁ in one device-to-host copy
         host = torch.cat([jumps, (self.mean_gradient * self.difference).abs().sum().view(1)]).double().cpu().numpy()
-        for k, (a, m, b) in enumerate(zip(left, middle, right)):
-            del self._variation[(a, b)]
-            self._variation[(a, m)] = (m - a) / 2 * host[k]
-            self._variation[(m, b)] = (b - m) / 2 * host[len(new) + k]
+        self._variation.update({(a, b): (b - a) / 2 * jump for (a, b), jump in zip(intervals, host[:-1])})
         return float(host[-1])
 
 
@@ -156,9 +155,10 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
     n_atoms, n_pairs = graphs.n_atoms().tolist(), graphs.n_pairs().tolist()
     atom_width, pair_width = graphs.x.shape[1], graphs.edge_attr.shape[1]
     capacity = min(4 * rule.initial_steps, rule.max_steps)
+    atom_difference, pair_difference = graphs.x - graphs.x_base, graphs.edge_attr - graphs.edge_base
     paths = [
         _Path(torch.cat([dx.flatten(), de.flatten()]), capacity)
-        for dx, de in zip((graphs.x - graphs.x_base).split(n_atoms), (graphs.edge_attr - graphs.edge_base).split(n_pairs))
+        for dx, de in zip(atom_difference.split(n_atoms), pair_difference.split(n_pairs))
     ]
     pending = [(k, float(a)) for k in range(len(paths)) for a in np.linspace(0.0, 1.0, rule.initial_steps)]
     active = list(range(len(paths)))
@@ -167,10 +167,9 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
         alpha = torch.tensor([a for _, a in pending], device=device, dtype=dtype)
         for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True, with_norms=with_norms):
             b = p.batch
-            dx = graphs.x[b.atom_rows] - graphs.x_base[b.atom_rows]
-            de = graphs.edge_attr[b.pair_rows] - graphs.edge_base[b.pair_rows]
             derivative = torch.zeros(b.num_graphs, dtype=dtype, device=device)
-            derivative = derivative.index_add(0, b.atom_point, (p.grad_x * dx).sum(1)).index_add(0, b.pair_point, (p.grad_e * de).sum(1))
+            derivative = derivative.index_add(0, b.atom_point, (p.grad_x * atom_difference[b.atom_rows]).sum(1))
+            derivative = derivative.index_add(0, b.pair_point, (p.grad_e * pair_difference[b.pair_rows]).sum(1))
             # one device-to-host copy per pass, not one per node
             scores, derivatives = p.scores.tolist(), derivative.tolist()
             norms = p.gradient_norms.tolist() if with_norms else [math.nan] * len(scores)
