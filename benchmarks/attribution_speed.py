@@ -122,9 +122,15 @@ def molattr_run(checkpoint: Checkpoint, chunk: int, target: int) -> Callable[[Se
     return lambda graphs: ig.attribute(list(graphs), target=target, n_steps=N_STEPS, method=METHOD)
 
 
-def default_run(checkpoint: Checkpoint, target: int) -> Callable[[Sequence[Data]], list[Attribution]]:
-    ig = IntegratedGradients(checkpoint, device="cpu")
-    return lambda graphs: ig.attribute(list(graphs), target=target)
+class DefaultRun:
+    """molattr with its defaults; keeps the last run's attributions (for their evaluations)."""
+
+    def __init__(self, checkpoint: Checkpoint, target: int) -> None:
+        self.ig, self.target, self.last = IntegratedGradients(checkpoint, device="cpu"), target, []
+
+    def __call__(self, graphs: Sequence[Data]) -> list[Attribution]:
+        self.last = self.ig.attribute(list(graphs), target=self.target)
+        return self.last
 
 
 def captum_run(model: nn.Module, target: int) -> Callable[[Sequence[Data]], list[torch.Tensor]]:
@@ -218,9 +224,10 @@ def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Da
             for c in args.chunks]
     floors = [Route(f"floor: forward + backward only, {c}-atom batches built beforehand", floor_run(model, target),
                     floor_batches(warmup, N_STEPS, c), floor_batches(graphs, N_STEPS, c), n, c) for c in args.chunks]
+    default = DefaultRun(checkpoint, target)
     others = [
         Route("molattr, default adaptive rule (tolerance 0.01, attribution tolerance 0.1), 1024 atoms per pass",
-              default_run(checkpoint, target), warmup, graphs, n),
+              default, warmup, graphs, n),
         Route("Captum, per molecule", captum_run(model, target), warmup, graphs, n),
         Route(f"PyG Explainer + CaptumExplainer (first {len(pyg_graphs)} molecules, rate extrapolated)",
               pyg_run(model, target), warmup, pyg_graphs, len(pyg_graphs)),
@@ -237,7 +244,7 @@ def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Da
         "molattr_over_floor_time": best["seconds"] / best_floor["seconds"],
         "molattr_over_floor_time_per_chunk": {o["chunk"]: o["seconds"] / f["seconds"] for o, f in zip(chunk_rows, floor_rows)},
         "max_relative_difference_vs_captum": max_relative_difference(ours_best, captum_atoms),
-        "default_mean_evaluations": float(np.mean([a.evaluations for a in default_run(checkpoint, target)(graphs)])),
+        "default_mean_evaluations": float(np.mean([a.evaluations for a in default.last])),  # its last timed run
     }
 
 
@@ -271,15 +278,22 @@ def memory_child(args: argparse.Namespace) -> None:
     graphs = nci_graphs(checkpoint.spec, args.molecules)
     ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float32, max_atoms_per_pass=args.memory_child)
     ig.attribute(graphs[:1], target=args.target, n_steps=N_STEPS, method=METHOD)  # lazy library set-up, not counted
+    peak, _ = measure_peak(lambda: ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD))
+    print(json.dumps({"chunk": args.memory_child, "rss_before_mib": peak["rss_before_mib"],
+                      "peak_extra_mib": peak["peak_extra_mib"], "mol_per_s": len(graphs) / peak["seconds"]}))
+
+
+def measure_peak(run: Callable[[], object]) -> tuple[dict, object]:
+    """``run``'s ``rss_before_mib``, the peak resident memory it adds (``peak_extra_mib``) and its
+    ``seconds``, with its result. The caller warms up first."""
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS, so the warm-up's peak is not counted
     before = status_kib("VmRSS")
     start = time.perf_counter()
-    ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD)
+    result = run()
     seconds = time.perf_counter() - start
-    peak = status_kib("VmHWM")
-    print(json.dumps({"chunk": args.memory_child, "rss_before_mib": before / 1024, "peak_extra_mib": (peak - before) / 1024,
-                      "mol_per_s": len(graphs) / seconds}))
+    return {"rss_before_mib": before / 1024, "peak_extra_mib": (status_kib("VmHWM") - before) / 1024,
+            "seconds": seconds}, result
 
 
 def adaptive_memory_child(args: argparse.Namespace) -> None:
@@ -288,15 +302,10 @@ def adaptive_memory_child(args: argparse.Namespace) -> None:
     peptide = molattr.featurize(Chem.MolToSmiles(Chem.MolFromSequence("A" * PEPTIDE_RESIDUES)), checkpoint.spec)
     ig = IntegratedGradients(checkpoint, device="cpu")
     ig.attribute(peptide, target=args.target)  # lazy library set-up, not counted
-    gc.collect()
-    Path("/proc/self/clear_refs").write_text("5")
-    before = status_kib("VmRSS")
-    start = time.perf_counter()
-    results = ig.attribute([peptide] * args.adaptive_memory_child, target=args.target)
-    seconds = time.perf_counter() - start
+    peak, results = measure_peak(lambda: ig.attribute([peptide] * args.adaptive_memory_child, target=args.target))
     print(json.dumps({"copies": args.adaptive_memory_child, "atoms": peptide.num_nodes,
                       "mean_evaluations": float(np.mean([a.evaluations for a in results])),
-                      "peak_extra_mib": (status_kib("VmHWM") - before) / 1024, "seconds": seconds}))
+                      "peak_extra_mib": peak["peak_extra_mib"], "seconds": peak["seconds"]}))
 
 
 def peak_memory(args: argparse.Namespace) -> list[dict]:
