@@ -419,11 +419,16 @@ def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positi
 @click.option("--patience", type=click.IntRange(1), default=15, show_default=True, help="Early stopping patience (epochs).")
 @click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default="constant", show_default=True,
+              help="Learning rate over the epochs: constant, or cosine decay from --lr to 0 at --epochs.")
+@click.option("--monitor", type=click.Choice(["metric", "loss"]), default="metric", show_default=True,
+              help="What early stopping and the kept epoch go by: the validation metric (mean ROC-AUC or RMSE) "
+                   "or the validation loss.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--description", default="", help="One paragraph for the model card (what the tasks mean, units).")
 def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, task_type: str | None,
           smiles_column: str | None, layers: int, max_distance: str, preset: str, split_kind: str, epochs: int,
-          patience: int, batch_size: int, lr: float, seed: int, description: str) -> None:
+          patience: int, batch_size: int, lr: float, lr_schedule: str, monitor: str, seed: int, description: str) -> None:
     """Train a weave network on DATA (CSV of SMILES and task columns, gzipped or not).
 
     Missing labels (empty cells) are masked in the loss. Rows that cannot be used are counted by
@@ -445,7 +450,8 @@ def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, 
     summary = train_from_file(
         data, out, task_type or "classification", task_list, smiles_column or "smiles",
         FeatureSpec(preset=preset, max_distance=distance), layers, split_kind,
-        train_config=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr, patience=patience, seed=seed),
+        train_config=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr, lr_schedule=lr_schedule,
+                                  monitor=monitor, patience=patience, seed=seed),
         description=description,
     )
     account = summary["data"]

@@ -35,6 +35,11 @@ def record_other_runs(folder: Path, runs: list[Path]) -> dict:
     return config
 
 
+def _schedule(train: dict) -> str:
+    """How the learning rate moved (checkpoints from before schedules existed had a constant one)."""
+    return f" with cosine decay to 0 over {train['epochs']} epochs" if train.get("lr_schedule") == "cosine" else ""
+
+
 def render_card(config: dict) -> str:
     """Markdown model card."""
     tasks = config["tasks"]
@@ -104,9 +109,10 @@ def render_card(config: dict) -> str:
         f"- {arch['n_layers']} weave modules, width {arch['hidden']}; per-atom dense {arch['readout']} + batch norm; "
         f"{arch['gather']} gather; MLP {arch['mlp_hidden']} with dropout {arch['dropout']}; {arch['n_tasks']} outputs "
         f"({'logits' if classification else 'values in label units'}).",
-        f"- Adam, learning rate {train['learning_rate']}, weight decay {train['weight_decay']}, batch {train['batch_size']}, "
-        f"up to {train['epochs']} epochs, patience {train['patience']}; stopped after {train['epochs_run']} epochs "
-        f"({train['seconds']} s, torch {train['torch']}, CPU).",
+        f"- Adam, learning rate {train['learning_rate']}{_schedule(train)}, weight decay {train['weight_decay']}, "
+        f"batch {train['batch_size']}, up to {train['epochs']} epochs, patience {train['patience']}; stopped after "
+        f"{train['epochs_run']} epochs ({train['seconds']} s, torch {train['torch']}, CPU); kept the epoch with the "
+        f"best validation {'loss' if train.get('monitor') == 'loss' else 'metric'}.",
     ]
     if classification and train.get("balance_classes"):
         lines.append("- Positive examples are up-weighted per task (negatives/positives), so probabilities rank "

@@ -57,6 +57,21 @@ def test_train_writes_checkpoint_and_reports_skipped_rows(trained: Path) -> None
     assert set(config["metrics"]) == {"train", "valid", "test"}
 
 
+def test_train_with_cosine_schedule_and_loss_monitor(labelled_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cosine"
+    result = CliRunner().invoke(main, ["train", str(labelled_csv), "-o", str(out), "--layers", "1", "--epochs", "2",
+                                       "--batch-size", "32", "--lr-schedule", "cosine", "--monitor", "loss"])
+    assert result.exit_code == 0, result.output
+    train = json.loads((out / "config.json").read_text())["training"]
+    assert train["lr_schedule"] == "cosine" and train["monitor"] == "loss"
+    history = json.loads((out / "history.json").read_text())
+    assert [h["learning_rate"] for h in history] == pytest.approx([1e-3, 5e-4])
+    assert CliRunner().invoke(main, ["card", str(out)]).exit_code == 0
+    card = (out / "README.md").read_text()
+    assert "learning rate 0.001 with cosine decay to 0 over 2 epochs" in card
+    assert "kept the epoch with the best validation loss" in card
+
+
 def test_predict_keeps_every_row_with_status(trained: Path, tmp_path: Path) -> None:
     source = tmp_path / "in.smi"
     source.write_text("CCO ethanol\n\nC1CC broken\nCC(=O)[O-].[Na+] sodium_acetate\n[U] uranium\n")

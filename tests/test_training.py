@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,36 @@ def test_regression_model_predicts_in_label_units():
                          TrainConfig(epochs=2, batch_size=8), progress=False)
     # scaling folded into the output layer: predictions are near the label scale, not near 0
     assert np.abs(raw_scores(result.model, graphs) - labels).mean() < 100
+
+
+def _fit_result(config: TrainConfig):
+    spec = FeatureSpec()
+    graphs = [featurize(s, spec) for s in SMILES]
+    labels = np.array([[float("c1" in s or "c2" in s)] for s in SMILES], dtype=np.float32)
+    split = make_split("random", SMILES, (0.6, 0.2, 0.2), 0)
+    result = train_model(make_weave(spec, n_tasks=1, seed=0), graphs, labels, ["aromatic"], "classification", split,
+                         config, progress=False)
+    return result, graphs, labels, split
+
+
+def test_cosine_schedule_decays_the_learning_rate_epoch_by_epoch():
+    result, *_ = _fit_result(TrainConfig(epochs=4, batch_size=8, learning_rate=1e-3, lr_schedule="cosine", patience=10))
+    expected = [1e-3 * (1 + math.cos(math.pi * k / 4)) / 2 for k in range(4)]  # 1e-3, 8.5e-4, 5e-4, 1.5e-4
+    assert [h["learning_rate"] for h in result.history] == pytest.approx(expected)
+    constant, *_ = _fit_result(TrainConfig(epochs=3, batch_size=8, learning_rate=1e-3, patience=10))
+    assert [h["learning_rate"] for h in constant.history] == pytest.approx([1e-3] * 3)
+
+
+def test_monitor_loss_keeps_the_epoch_with_the_lowest_validation_loss():
+    # a high learning rate makes the validation loss and ROC-AUC peak at different epochs
+    config = TrainConfig(epochs=8, batch_size=8, learning_rate=0.03, monitor="loss", patience=20)
+    result, graphs, labels, split = _fit_result(config)
+    losses = [h["valid_loss"] for h in result.history]
+    assert result.best_epoch == 1 + int(np.argmin(losses))
+    by_metric, *_ = _fit_result(replace(config, monitor="metric"))
+    assert by_metric.best_epoch == 1 + int(np.argmax([h["valid_mean_roc_auc"] for h in by_metric.history]))
+    assert by_metric.best_epoch != result.best_epoch
+    pos_weight = torch.tensor([np.nansum(labels[split.train] == 0) / np.nansum(labels[split.train] == 1)])
+    kept = masked_loss(torch.from_numpy(raw_scores(result.model, [graphs[k] for k in split.valid])),
+                       torch.from_numpy(labels[split.valid]), "classification", pos_weight).item()
+    assert kept == pytest.approx(min(losses), rel=1e-5)
