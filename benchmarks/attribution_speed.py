@@ -5,6 +5,8 @@ Everything runs in one process (memory: one child process per chunk size) on the
 CPU and ``--threads`` torch threads, over the first ``--molecules`` molecules of RDKit's
 ``NCI/first_5K.smi`` that featurize AND have at least one atom pair: Captum cannot attribute an
 empty pair tensor, so molecules without pairs (a lone heavy atom) are left out of every route.
+glibc's allocator settings come from the environment and hold for every route and child, e.g.
+``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456`` (fewer page faults, part 2).
 
 1. Throughput, 50-step Gauss–Legendre, float32, molecules/s (every route warmed up on a few
    molecules, then all timed in turn ``--repeats`` times, best kept, so that the machine's slow
@@ -26,8 +28,10 @@ empty pair tensor, so molecules without pairs (a lone heavy atom) are left out o
 2. Peak memory per ``max_atoms_per_pass`` (``--memory-chunks``): molattr on the same molecules in
    a fresh subprocess per size (and, in one more, the default adaptive rule on 64 copies of a
    201-atom poly-alanine, whose nodes' gradients it keeps until the end), warmed up on one molecule (lazy library set-up is not counted); its
-   peak RSS (``VmHWM``, reset just before attributing) minus its RSS then (``VmRSS``), and its
-   molecules/s. Not ``ru_maxrss``: Linux carries it over ``exec``, so a child's value is at least
+   peak RSS (``VmHWM``, reset just before attributing) minus its RSS then (``VmRSS``), its
+   molecules/s, and its minor page faults and user and system CPU time (``getrusage``; large
+   passes fault in fresh pages from the kernel on every pass). Not ``ru_maxrss``: Linux carries
+   it over ``exec``, so a child's value is at least
    its parent's RSS when it was spawned (here the parent holds a few hundred MiB more than the child).
 3. Gradient evaluations for a 1% median completeness gap, in float64 (so float32 rounding does not
    blur the gap), on the first ``--gap-molecules`` molecules: the smallest n of Gauss–Legendre and
@@ -49,6 +53,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -279,21 +284,23 @@ def memory_child(args: argparse.Namespace) -> None:
     ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float32, max_atoms_per_pass=args.memory_child)
     ig.attribute(graphs[:1], target=args.target, n_steps=N_STEPS, method=METHOD)  # lazy library set-up, not counted
     peak, _ = measure_peak(lambda: ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD))
-    print(json.dumps({"chunk": args.memory_child, "rss_before_mib": peak["rss_before_mib"],
-                      "peak_extra_mib": peak["peak_extra_mib"], "mol_per_s": len(graphs) / peak["seconds"]}))
+    print(json.dumps({"chunk": args.memory_child, **peak, "mol_per_s": len(graphs) / peak["seconds"]}))
 
 
 def measure_peak(run: Callable[[], object]) -> tuple[dict, object]:
-    """``run``'s ``rss_before_mib``, the peak resident memory it adds (``peak_extra_mib``) and its
-    ``seconds``, with its result. The caller warms up first."""
+    """``run``'s ``rss_before_mib``, the peak resident memory it adds (``peak_extra_mib``), its
+    ``seconds``, minor page faults and user and system CPU seconds, with its result. The caller
+    warms up first."""
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS, so the warm-up's peak is not counted
-    before = status_kib("VmRSS")
+    before, usage = status_kib("VmRSS"), resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
     return {"rss_before_mib": before / 1024, "peak_extra_mib": (status_kib("VmHWM") - before) / 1024,
-            "seconds": seconds}, result
+            "seconds": seconds, "minor_faults": after.ru_minflt - usage.ru_minflt,
+            "user_s": after.ru_utime - usage.ru_utime, "system_s": after.ru_stime - usage.ru_stime}, result
 
 
 def adaptive_memory_child(args: argparse.Namespace) -> None:
@@ -328,10 +335,11 @@ def peak_memory(args: argparse.Namespace) -> list[dict]:
 
 def print_memory(rows: list[dict], n: int) -> None:
     print(f"## Peak memory per chunk size: {n} molecules, one fresh process and one timed run each\n")
-    print("| chunk size (atoms per pass) | peak extra MiB | molecules/s |")
-    print("|---:|---:|---:|")
+    print("| chunk size (atoms per pass) | peak extra MiB | molecules/s | minor page faults | user s | system s |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for row in rows[:-1]:
-        print(f"| {row['chunk']} | {row['peak_extra_mib']:.1f} | {row['mol_per_s']:.1f} |")
+        print(f"| {row['chunk']} | {row['peak_extra_mib']:.1f} | {row['mol_per_s']:.1f} | {row['minor_faults']} | "
+              f"{row['user_s']:.2f} | {row['system_s']:.2f} |")
     last = rows[-1]
     print(f"\nDefault adaptive rule, 1024 atoms per pass, {last['copies']} copies of a {last['atoms']}-atom poly-alanine: "
           f"peak extra {last['peak_extra_mib']:.1f} MiB, {last['mean_evaluations']:.1f} evaluations per molecule, "
