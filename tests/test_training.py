@@ -15,7 +15,7 @@ from molattr.data.splits import make_split, random_split, scaffold_split
 from molattr.errors import InputFileError
 from molattr.scoring import raw_scores
 from molattr.featurize import FeatureSpec, featurize
-from molattr.training.loop import TrainConfig, masked_loss, train_model
+from molattr.training.loop import TrainConfig, _pos_weight, masked_loss, train_model
 from molattr.training.metrics import classification_metrics, headline, regression_metrics
 from molattr.training.pipeline import parse_labels
 from tests.conftest import make_weave
@@ -106,15 +106,20 @@ def test_parse_labels_names_file_line_and_value(tmp_path: Path):
         parse_labels(table, ["u"], "regression", path)
 
 
-def _fit(seed: int) -> tuple[dict, dict]:
+def _train(config: TrainConfig, seed: int = 0, unlabelled: tuple[int, ...] = ()):
+    """A one-task weave trained on SMILES (label: aromatic); ``unlabelled`` rows get no label."""
     spec = FeatureSpec()
     graphs = [featurize(s, spec) for s in SMILES]
     labels = np.array([[float("c1" in s or "c2" in s)] for s in SMILES], dtype=np.float32)
-    labels[3, 0] = np.nan
-    model = make_weave(spec, n_tasks=1, seed=seed)
+    labels[list(unlabelled), 0] = np.nan
     split = make_split("random", SMILES, (0.6, 0.2, 0.2), seed)
-    result = train_model(model, graphs, labels, ["aromatic"], "classification", split,
-                         TrainConfig(epochs=3, batch_size=8, seed=seed), progress=False)
+    result = train_model(make_weave(spec, n_tasks=1, seed=seed), graphs, labels, ["aromatic"], "classification", split,
+                         config, progress=False)
+    return result, graphs, labels, split
+
+
+def _fit(seed: int) -> tuple[dict, dict]:
+    result, *_ = _train(TrainConfig(epochs=3, batch_size=8, seed=seed), seed, unlabelled=(3,))
     return result.model.state_dict(), result.metrics
 
 
@@ -139,34 +144,23 @@ def test_regression_model_predicts_in_label_units():
     assert np.abs(raw_scores(result.model, graphs) - labels).mean() < 100
 
 
-def _fit_result(config: TrainConfig):
-    spec = FeatureSpec()
-    graphs = [featurize(s, spec) for s in SMILES]
-    labels = np.array([[float("c1" in s or "c2" in s)] for s in SMILES], dtype=np.float32)
-    split = make_split("random", SMILES, (0.6, 0.2, 0.2), 0)
-    result = train_model(make_weave(spec, n_tasks=1, seed=0), graphs, labels, ["aromatic"], "classification", split,
-                         config, progress=False)
-    return result, graphs, labels, split
-
-
 def test_cosine_schedule_decays_the_learning_rate_epoch_by_epoch():
-    result, *_ = _fit_result(TrainConfig(epochs=4, batch_size=8, learning_rate=1e-3, lr_schedule="cosine", patience=10))
+    result, *_ = _train(TrainConfig(epochs=4, batch_size=8, learning_rate=1e-3, lr_schedule="cosine", patience=10))
     expected = [1e-3 * (1 + math.cos(math.pi * k / 4)) / 2 for k in range(4)]  # 1e-3, 8.5e-4, 5e-4, 1.5e-4
     assert [h["learning_rate"] for h in result.history] == pytest.approx(expected)
-    constant, *_ = _fit_result(TrainConfig(epochs=3, batch_size=8, learning_rate=1e-3, patience=10))
+    constant, *_ = _train(TrainConfig(epochs=3, batch_size=8, learning_rate=1e-3, patience=10))
     assert [h["learning_rate"] for h in constant.history] == pytest.approx([1e-3] * 3)
 
 
 def test_monitor_loss_keeps_the_epoch_with_the_lowest_validation_loss():
     # a high learning rate makes the validation loss and ROC-AUC peak at different epochs
     config = TrainConfig(epochs=8, batch_size=8, learning_rate=0.03, monitor="loss", patience=20)
-    result, graphs, labels, split = _fit_result(config)
+    result, graphs, labels, split = _train(config)
     losses = [h["valid_loss"] for h in result.history]
     assert result.best_epoch == 1 + int(np.argmin(losses))
-    by_metric, *_ = _fit_result(replace(config, monitor="metric"))
+    by_metric, *_ = _train(replace(config, monitor="metric"))
     assert by_metric.best_epoch == 1 + int(np.argmax([h["valid_mean_roc_auc"] for h in by_metric.history]))
     assert by_metric.best_epoch != result.best_epoch
-    pos_weight = torch.tensor([np.nansum(labels[split.train] == 0) / np.nansum(labels[split.train] == 1)])
     kept = masked_loss(torch.from_numpy(raw_scores(result.model, [graphs[k] for k in split.valid])),
-                       torch.from_numpy(labels[split.valid]), "classification", pos_weight).item()
+                       torch.from_numpy(labels[split.valid]), "classification", _pos_weight(labels[split.train])).item()
     assert kept == pytest.approx(min(losses), rel=1e-5)

@@ -128,10 +128,10 @@ def train_model(
         name, value = headline(task_type, task_metrics(task_type, labels[split.valid], valid_raw * std + mean, tasks))
         valid_loss = masked_loss(torch.from_numpy(valid_raw), torch.from_numpy(scaled[split.valid]).float(), task_type,
                                  pos_weight).item()
-        history.append({"epoch": epoch, "learning_rate": learning_rate, "train_loss": total / max(count, 1),
+        train_loss = total / max(count, 1)
+        history.append({"epoch": epoch, "learning_rate": learning_rate, "train_loss": train_loss,
                         f"valid_{name}": abs(value), "valid_loss": valid_loss})
-        bar.set_postfix(loss=f"{total / max(count, 1):.4f}", **{f"valid_{name}": f"{abs(value):.4f}"},
-                        valid_loss=f"{valid_loss:.4f}")
+        bar.set_postfix(loss=f"{train_loss:.4f}", **{f"valid_{name}": f"{abs(value):.4f}"}, valid_loss=f"{valid_loss:.4f}")
         value = -valid_loss if config.monitor == "loss" else value
         value = -math.inf if math.isnan(value) else value
         if value > best_value:
