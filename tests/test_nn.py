@@ -9,7 +9,7 @@ from torch_geometric.nn import GINEConv, global_add_pool
 
 from molattr.featurize import FeatureSpec, featurize
 from molattr.nn import GaussianHistogramGather, PyGModelWrapper, SumGather, WeaveConfig, WeaveLayer
-from molattr.nn.gather import GAUSSIAN_BINS
+from molattr.nn.gather import GAUSSIAN_BINS, LOG_MEMBERSHIP_FLOOR
 from molattr.scoring import forward_batch, raw_scores
 from tests.conftest import make_weave
 
@@ -95,6 +95,63 @@ def test_gaussian_gather_counts_atoms():
     single = gather(x[:3], torch.tensor([0, 1, 2]), 3)
     assert single[0].argmax() == 5 and single[1].argmax() == 10 and single[2].argmax() == 0
     assert single[2, 0] > 0.999
+
+
+def _softmax_memberships(x: torch.Tensor) -> torch.Tensor:
+    """Reference: plain softmax over bins of the gather's own -z²/2 = a·x² + b·x + c. ``[n, F] -> [n, F, bins]``."""
+    a, b, c = GaussianHistogramGather().quadratic.to(x.dtype).T
+    return torch.softmax(a * x.unsqueeze(-1) ** 2 + b * x.unsqueeze(-1) + c, dim=-1)
+
+
+def test_gaussian_gather_bins_are_the_papers():
+    x = torch.linspace(-3.0, 3.0, 61).reshape(-1, 1)
+    means, stds = (torch.tensor(v) for v in zip(*GAUSSIAN_BINS))
+    densities = torch.exp(-0.5 * ((x - means) / stds) ** 2)
+    torch.testing.assert_close(_softmax_memberships(x)[:, 0], densities / densities.sum(1, keepdim=True))
+
+
+def test_gaussian_gather_matches_plain_softmax_histogram():
+    x = torch.linspace(-3.0, 3.0, 241, dtype=torch.float64).reshape(-1, 1).repeat(1, 3)
+    x[:, 1] *= 0.5
+    batch = torch.arange(x.shape[0]) % 4
+    out = GaussianHistogramGather().double()(x, batch, 4)
+    expected = torch.zeros(4, 3, len(GAUSSIAN_BINS), dtype=torch.float64).index_add(0, batch, _softmax_memberships(x))
+    # memberships under e^-60 of a feature's largest are raised to that: a change of at most 11 * 9e-27 per atom
+    torch.testing.assert_close(out, expected.reshape(4, -1), rtol=1e-12, atol=1e-24)
+
+
+def test_gaussian_gather_gradient_is_exact():
+    gather = GaussianHistogramGather().double()
+    x = torch.randn(7, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).mul(1.5).requires_grad_()
+    batch = torch.tensor([0, 0, 1, 1, 1, 2, 2])
+    assert torch.autograd.gradcheck(lambda t: gather(t, batch, 3), (x,))
+    # against autograd through the plain softmax
+    weights = torch.randn(3, 5 * len(GAUSSIAN_BINS), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    (ours,) = torch.autograd.grad((gather(x, batch, 3) * weights).sum(), x)
+    reference = torch.zeros(3, 5, len(GAUSSIAN_BINS), dtype=torch.float64).index_add(0, batch, _softmax_memberships(x))
+    (expected,) = torch.autograd.grad((reference.reshape(3, -1) * weights).sum(), x)
+    torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_gaussian_gather_far_outside_the_bins(dtype):
+    x = torch.tensor([[-1e4], [-60.0], [60.0], [1e4]], dtype=dtype, requires_grad=True)
+    out = GaussianHistogramGather().to(dtype)(x, torch.arange(4), 4)
+    assert torch.isfinite(out).all()
+    floor = float(np.exp(LOG_MEMBERSHIP_FLOOR))
+    torch.testing.assert_close(out[:, [0, -1]], torch.tensor([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=dtype),
+                               rtol=0, atol=20 * floor)
+    (grad,) = torch.autograd.grad(out[:, 0].sum(), x)
+    # the backward is the softmax's at the raised memberships: e^-60 · |d logit/dx| ≈ 1e-26 · |x| at most
+    assert torch.isfinite(grad).all() and grad.abs().max() < 1e-15
+
+
+def test_gaussian_gather_refuses_second_derivatives():
+    x = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(GaussianHistogramGather().double()(x, torch.zeros(3, dtype=torch.long), 1).sum(), x,
+                                  create_graph=True)
+    with pytest.raises(RuntimeError, match="does not require grad|once_differentiable"):
+        grad.sum().backward()
 
 
 def test_sum_gather():

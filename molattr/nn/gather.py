@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import FunctionCtx, once_differentiable
 
 # (mean, std) of the 11 Gaussian bins of the paper, for batch-normalized atom features.
 GAUSSIAN_BINS: tuple[tuple[float, float], ...] = (
@@ -10,13 +11,47 @@ GAUSSIAN_BINS: tuple[tuple[float, float], ...] = (
     (0.0, 0.114), (0.228, 0.114), (0.468, 0.118), (0.739, 0.134), (1.080, 0.170), (1.645, 0.283),
 )  # fmt: skip
 
+#: Log-memberships more than 60 below a feature's largest are raised to that, i.e. memberships
+#: under e^-60 ≈ 9e-27 of the largest bin's become 9e-27 of it: far below float64 resolution, and
+#: CPUs take a slow path for exponentials that underflow float32 (below e^-87), which made the
+#: plain softmax the slowest step of a weave network's forward and backward passes.
+LOG_MEMBERSHIP_FLOOR = -60.0
+
+
+class _GaussianMembership(torch.autograd.Function):
+    """Softmax over bins of ``a_k·x² + b_k·x + c_k``, with a hand-written, allocation-light backward.
+
+    Shapes: ``x [n, F]``, ``quadratic [bins, 3]`` (rows ``a, b, c``) -> ``[bins, n, F]``.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, quadratic: Tensor) -> Tensor:
+        powers = torch.stack([x * x, x, torch.ones_like(x)]).reshape(3, -1)  # [3, n * F]
+        membership = (quadratic @ powers).reshape(-1, *x.shape)  # log-memberships, unnormalized
+        membership.sub_(membership.amax(0)).clamp_(min=LOG_MEMBERSHIP_FLOOR).exp_()
+        membership.div_(membership.sum(0))
+        ctx.save_for_backward(x, quadratic, membership)
+        return membership
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
+        x, quadratic, membership = ctx.saved_tensors
+        # softmax backward: d logit_k = m_k (g_k - sum_j m_j g_j), in place on one buffer
+        d_logit = grad * membership
+        d_logit.addcmul_(membership, d_logit.sum(0), value=-1)
+        # d logit_k / dx = 2 a_k x + b_k
+        d_ab = (quadratic[:, :2].T @ d_logit.reshape(d_logit.shape[0], -1)).reshape(2, *x.shape)
+        return d_ab[0].mul_(2 * x).add_(d_ab[1]), None
+
 
 class GaussianHistogramGather(nn.Module):
     """Fuzzy histogram of each atom feature over 11 Gaussian bins, summed over a molecule's atoms.
 
     Each atom's membership in the bins is its Gaussian densities normalized to sum to 1 per
-    feature (a softmax over ``-z²/2``; exact normalization, and values far outside the bins go to
-    the outermost bin), so the gathered vector counts (fuzzily) how many atoms fall in each bin.
+    feature (a softmax over ``-z²/2``; values far outside the bins go to the outermost bin), so the
+    gathered vector counts (fuzzily) how many atoms fall in each bin. Memberships below
+    ``e^-60`` of a feature's largest are raised to that (see :data:`LOG_MEMBERSHIP_FLOOR`).
 
     Shapes: ``x [n_atoms, F]``, ``batch [n_atoms]`` -> ``[n_graphs, F * 11]``.
     """
@@ -34,11 +69,9 @@ class GaussianHistogramGather(nn.Module):
         return len(GAUSSIAN_BINS)
 
     def forward(self, x: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
-        # Bins on the leading dimension: softmax over a short leading axis vectorizes over the
+        # Bins on the leading dimension: reductions over a short leading axis vectorize over the
         # (atoms x features) block, several times faster on CPU than over a trailing axis of 11.
-        powers = torch.stack([x * x, x, torch.ones_like(x)]).reshape(3, -1)  # [3, n_atoms * F]
-        logits = (self.quadratic.to(x.dtype) @ powers).reshape(-1, *x.shape)  # [bins, n_atoms, F]
-        membership = torch.softmax(logits, dim=0)
+        membership = _GaussianMembership.apply(x, self.quadratic.to(x.dtype))  # [bins, n_atoms, F]
         summed = membership.new_zeros(membership.shape[0], num_graphs, x.shape[1]).index_add(1, batch, membership)
         return summed.permute(1, 2, 0).reshape(num_graphs, -1)  # feature-major: column f * n_bins + k
 

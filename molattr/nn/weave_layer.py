@@ -46,12 +46,14 @@ class WeaveLayer(nn.Module):
             self.pair_to_pair = nn.Linear(pair_in, hidden)
             self.pair_out = nn.Linear(2 * hidden, pair_out)
 
-    def _atom_to_pair_halves(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``x @ W_first.T`` and ``x @ W_second.T`` for ``W = [W_first | W_second]`` of A→P (no bias)."""
+    def _atom_to_pair_halves(self, x: Tensor) -> Tensor:
+        """``[x @ W_first.T | x @ W_second.T]`` for ``W = [W_first | W_second]`` of A→P (no bias).
+
+        Shapes: ``x [n_atoms, atom_in]`` -> ``[n_atoms, 2 * hidden]``.
+        """
         weight = self.atom_to_pair.weight  # [hidden, 2 * atom_in]
         n_in = weight.shape[1] // 2
-        both = x @ torch.cat([weight[:, :n_in], weight[:, n_in:]], dim=0).T  # [n_atoms, 2 * hidden]
-        return both[:, : weight.shape[0]], both[:, weight.shape[0] :]
+        return x @ torch.cat([weight[:, :n_in], weight[:, n_in:]], dim=0).T
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor | None]:
         i, j = edge_index[0], edge_index[1]
@@ -63,8 +65,10 @@ class WeaveLayer(nn.Module):
             return atoms, None
         # W [a_i, a_j] = W_first a_i + W_second a_j: project each atom once (both halves at once),
         # then gather per pair, instead of multiplying a [n_pairs, 2 * atom_in] concatenation twice.
-        first, second = self._atom_to_pair_halves(x)
-        bias = self.atom_to_pair.bias
-        from_atoms = torch.relu(first[i] + second[j] + bias) + torch.relu(first[j] + second[i] + bias)
+        # index_select, not advanced indexing: its backward is a plain index_add.
+        halves = self._atom_to_pair_halves(x)
+        at_i, at_j = halves.index_select(0, i), halves.index_select(0, j)  # [n_pairs, 2 * hidden]
+        h, bias = self.atom_to_pair.out_features, self.atom_to_pair.bias
+        from_atoms = torch.relu(at_i[:, :h] + at_j[:, h:] + bias) + torch.relu(at_j[:, :h] + at_i[:, h:] + bias)
         pairs = torch.relu(self.pair_out(torch.cat([from_atoms, torch.relu(self.pair_to_pair(edge_attr))], dim=1)))
         return atoms, pairs
