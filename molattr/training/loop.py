@@ -104,6 +104,7 @@ def train_model(
     train_loader = DataLoader(_with_labels(graphs, scaled, split.train), batch_size=config.batch_size,
                               shuffle=True, generator=generator)
     valid_graphs = [graphs[k] for k in split.valid]
+    valid_scaled = torch.from_numpy(scaled[split.valid]).float()
     pos_weight = _pos_weight(labels[split.train]) if task_type == "classification" and config.balance_classes else None
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
@@ -126,8 +127,7 @@ def train_model(
             scheduler.step()
         valid_raw = raw_scores(model, valid_graphs)
         name, value = headline(task_type, task_metrics(task_type, labels[split.valid], valid_raw * std + mean, tasks))
-        valid_loss = masked_loss(torch.from_numpy(valid_raw), torch.from_numpy(scaled[split.valid]).float(), task_type,
-                                 pos_weight).item()
+        valid_loss = masked_loss(torch.from_numpy(valid_raw), valid_scaled, task_type, pos_weight).item()
         train_loss = total / max(count, 1)
         history.append({"epoch": epoch, "learning_rate": learning_rate, "train_loss": train_loss,
                         f"valid_{name}": abs(value), "valid_loss": valid_loss})
