@@ -1,8 +1,8 @@
 """Integrated-gradients speed, memory and evaluations per accuracy: molattr against other routes.
 
-Everything runs in one process (memory: one child process per chunk size) on the same model
-(``w2n2-tox21``), target task (``--target``, default 2 = NR-AhR, raw logit), zero baseline,
-CPU and ``--threads`` torch threads, over the first ``--molecules`` molecules of RDKit's
+Everything runs in one process (memory on the CPU: one child process per chunk size) on the same
+model (``w2n2-tox21``), target task (``--target``, default 2 = NR-AhR, raw logit), zero baseline,
+``--device`` (CPU with ``--threads`` torch threads, or CUDA), over the first ``--molecules`` molecules of RDKit's
 ``NCI/first_5K.smi`` that featurize AND have at least one atom pair: Captum cannot attribute an
 empty pair tensor, so molecules without pairs (a lone heavy atom) are left out of every route.
 glibc's allocator settings come from the environment and hold for every route and child, e.g.
@@ -16,6 +16,7 @@ glibc's allocator settings come from the environment and hold for every route an
      value of ``max_atoms_per_pass``; the fastest is "molattr" in the comparisons;
    * molattr with its defaults (adaptive rule, CPU pass size), for what a user gets unasked;
    * Captum's ``IntegratedGradients``, one molecule at a time, its 50 steps in one batch;
+     it and PyG get their graphs already on the device, molattr gets them on the CPU;
    * PyG ``Explainer`` + ``CaptumExplainer`` (node features only, one step per pass), timed on
      the first ``--pyg-molecules`` molecules, its rate extrapolated to all;
    * the floor, for each ``--chunks`` value: the same 50 copies of every molecule in ``Batch``
@@ -33,6 +34,7 @@ glibc's allocator settings come from the environment and hold for every route an
    passes fault in fresh pages from the kernel on every pass). Not ``ru_maxrss``: Linux carries
    it over ``exec``, so a child's value is at least
    its parent's RSS when it was spawned (here the parent holds a few hundred MiB more than the child).
+   On CUDA, in this process: torch's peak device allocation during the run minus what it held before.
 3. Gradient evaluations for a 1% median completeness gap, in float64 (so float32 rounding does not
    blur the gap), on the first ``--gap-molecules`` molecules: the smallest n of Gauss–Legendre and
    of Riemann middle (n = 8 ... 512) whose median relative gap is <= 1%, and the adaptive rule
@@ -43,11 +45,13 @@ glibc's allocator settings come from the environment and hold for every route an
    the attributions are still off (errors of intervals cancelling), so the error column says what
    the evaluations bought.
 
-Run: ``python benchmarks/attribution_speed.py [--molecules 1000] [--threads 1] [--json results.json]``
+Run: ``python benchmarks/attribution_speed.py [--molecules 1000] [--threads 1] [--json results.json]``;
+on a GPU: ``--device cuda --parts throughput,memory --chunks 16384,65536,262144``.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import json
 import math
@@ -68,7 +72,7 @@ from torch import nn
 from torch_geometric.data import Batch, Data
 
 import molattr
-from molattr.attribution.integrated_gradients import IntegratedGradients
+from molattr.attribution.integrated_gradients import DEFAULT_ATOMS_PER_PASS, IntegratedGradients
 from molattr.attribution.result import Attribution
 from molattr.checkpoint import Checkpoint
 from molattr.errors import InvalidMoleculeError
@@ -114,24 +118,27 @@ def nci_graphs(spec: molattr.FeatureSpec, n: int) -> list[Data]:
     return graphs
 
 
-def machine(threads: int) -> dict:
+def machine(threads: int, device: torch.device) -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.machine())
-    return {"python": platform.python_version(), "torch": torch.__version__, "threads": threads, "cpu": cpu}
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    return {"python": platform.python_version(), "torch": torch.__version__, "threads": threads, "cpu": cpu,
+            "device": str(device), "gpu": gpu}
 
 
 # -- 1. throughput ----------------------------------------------------------------------------
 
-def molattr_run(checkpoint: Checkpoint, chunk: int, target: int) -> Callable[[Sequence[Data]], list[Attribution]]:
-    ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float32, max_atoms_per_pass=chunk)
+def molattr_run(checkpoint: Checkpoint, chunk: int, target: int,
+                device: torch.device) -> Callable[[Sequence[Data]], list[Attribution]]:
+    ig = IntegratedGradients(checkpoint, device=device, dtype=torch.float32, max_atoms_per_pass=chunk)
     return lambda graphs: ig.attribute(list(graphs), target=target, n_steps=N_STEPS, method=METHOD)
 
 
 class DefaultRun:
     """molattr with its defaults; keeps the last run's attributions (for their evaluations)."""
 
-    def __init__(self, checkpoint: Checkpoint, target: int) -> None:
-        self.ig, self.target, self.last = IntegratedGradients(checkpoint, device="cpu"), target, []
+    def __init__(self, checkpoint: Checkpoint, target: int, device: torch.device) -> None:
+        self.ig, self.target, self.last = IntegratedGradients(checkpoint, device=device), target, []
 
     def __call__(self, graphs: Sequence[Data]) -> list[Attribution]:
         self.last = self.ig.attribute(list(graphs), target=self.target)
@@ -152,8 +159,9 @@ def pyg_run(model: nn.Module, target: int) -> Callable[[Sequence[Data]], None]:
     return run
 
 
-def floor_batches(graphs: Sequence[Data], copies: int, budget: int) -> list[Batch]:
-    """Each graph ``copies`` times in a row, in batches of at most ``budget`` atoms, features requiring grad.
+def floor_batches(graphs: Sequence[Data], copies: int, budget: int, device: torch.device) -> list[Batch]:
+    """Each graph ``copies`` times in a row, in batches of at most ``budget`` atoms on ``device``,
+    features requiring grad.
 
     Split like molattr's passes: a copy that would overflow the budget starts a new batch.
     """
@@ -164,17 +172,17 @@ def floor_batches(graphs: Sequence[Data], copies: int, budget: int) -> list[Batc
         bare = Data(x=graph.x, edge_index=graph.edge_index, edge_attr=graph.edge_attr)
         for _ in range(copies):
             if current and atoms + graph.num_nodes > budget:
-                batches.append(_grad_batch(current))
+                batches.append(_grad_batch(current, device))
                 current, atoms = [], 0
             current.append(bare)
             atoms += graph.num_nodes
     if current:
-        batches.append(_grad_batch(current))
+        batches.append(_grad_batch(current, device))
     return batches
 
 
-def _grad_batch(graphs: list[Data]) -> Batch:
-    batch = Batch.from_data_list(graphs)
+def _grad_batch(graphs: list[Data], device: torch.device) -> Batch:
+    batch = Batch.from_data_list(graphs).to(device)
     batch.x.requires_grad_(True)
     batch.edge_attr.requires_grad_(True)
     return batch
@@ -201,16 +209,24 @@ class Route:
     chunk: int | None = None
 
 
-def time_round_robin(routes: list[Route], repeats: int) -> list[dict]:
+def time_round_robin(routes: list[Route], repeats: int, device: torch.device) -> list[dict]:
     """Warm every route up, then time them in turn ``repeats`` times (best kept), so that a slow
-    spell of the machine falls on all routes alike rather than on whichever ran then."""
+    spell of the machine falls on all routes alike rather than on whichever ran then. On CUDA the
+    clock stops when the device has finished the route's work."""
+
+    def finish() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     for route in routes:
         route.run(route.warmup)
+    finish()
     best = [float("inf")] * len(routes)
     for _ in range(repeats):
         for k, route in enumerate(routes):
             start = time.perf_counter()
             route.run(route.timed)
+            finish()
             best[k] = min(best[k], time.perf_counter() - start)
     return [{"route": r.name, "chunk": r.chunk, "molecules": r.n_molecules, "seconds": t, "mol_per_s": r.n_molecules / t}
             for r, t in zip(routes, best)]
@@ -222,28 +238,34 @@ def max_relative_difference(ours: Sequence[Attribution], captum: Sequence[torch.
 
 
 def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data]) -> dict:
-    model, target, n = checkpoint.model, args.target, len(graphs)
-    warmup = graphs[:WARMUP_MOLECULES]
-    pyg_graphs = graphs[: args.pyg_molecules]
-    ours = [Route(f"molattr, {c} atoms per pass", molattr_run(checkpoint, c, target), warmup, graphs, n, c)
+    """Part 1. molattr gets the featurized graphs on the CPU (it moves them itself); the other
+    routes get them already on ``args.device`` (their transfers are not timed)."""
+    device, target, n = args.device, args.target, len(graphs)
+    model = copy.deepcopy(checkpoint.model).to(device).eval()
+    on_device = [g.clone().to(device) for g in graphs]
+    warmup, device_warmup = graphs[:WARMUP_MOLECULES], on_device[:WARMUP_MOLECULES]
+    pyg_graphs = on_device[: args.pyg_molecules]
+    ours = [Route(f"molattr, {c} atoms per pass", molattr_run(checkpoint, c, target, device), warmup, graphs, n, c)
             for c in args.chunks]
     floors = [Route(f"floor: forward + backward only, {c}-atom batches built beforehand", floor_run(model, target),
-                    floor_batches(warmup, N_STEPS, c), floor_batches(graphs, N_STEPS, c), n, c) for c in args.chunks]
-    default = DefaultRun(checkpoint, target)
+                    floor_batches(warmup, N_STEPS, c, device), floor_batches(graphs, N_STEPS, c, device), n, c)
+              for c in args.chunks]
+    default = DefaultRun(checkpoint, target, device)
+    default_pass = DEFAULT_ATOMS_PER_PASS[device.type]
     others = [
-        Route("molattr, default adaptive rule (tolerance 0.01, attribution tolerance 0.1), 1024 atoms per pass",
+        Route(f"molattr, default adaptive rule (tolerance 0.01, attribution tolerance 0.1), {default_pass} atoms per pass",
               default, warmup, graphs, n),
-        Route("Captum, per molecule", captum_run(model, target), warmup, graphs, n),
+        Route("Captum, per molecule", captum_run(model, target), device_warmup, on_device, n),
         Route(f"PyG Explainer + CaptumExplainer (first {len(pyg_graphs)} molecules, rate extrapolated)",
-              pyg_run(model, target), warmup, pyg_graphs, len(pyg_graphs)),
+              pyg_run(model, target), device_warmup, pyg_graphs, len(pyg_graphs)),
     ]
-    rows = time_round_robin(ours + others + floors, args.repeats)
+    rows = time_round_robin(ours + others + floors, args.repeats, device)
     split = len(ours) + len(others)
     chunk_rows, other_rows, floor_rows = rows[: len(ours)], rows[len(ours) : split], rows[split:]
     best = min(chunk_rows, key=lambda r: r["seconds"])
     best_floor = next(r for r in floor_rows if r["chunk"] == best["chunk"])
-    ours_best = molattr_run(checkpoint, best["chunk"], target)(graphs[:CHECK_MOLECULES])
-    captum_atoms = captum_run(model, target)(graphs[:CHECK_MOLECULES])
+    ours_best = molattr_run(checkpoint, best["chunk"], target, device)(graphs[:CHECK_MOLECULES])
+    captum_atoms = [c.cpu() for c in captum_run(model, target)(on_device[:CHECK_MOLECULES])]
     return {
         "chunks": chunk_rows, "best_chunk": best["chunk"], "routes": other_rows + floor_rows,
         "molattr_over_floor_time": best["seconds"] / best_floor["seconds"],
@@ -315,7 +337,10 @@ def adaptive_memory_child(args: argparse.Namespace) -> None:
                       "peak_extra_mib": peak["peak_extra_mib"], "seconds": peak["seconds"]}))
 
 
-def peak_memory(args: argparse.Namespace) -> list[dict]:
+def peak_memory(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data]) -> list[dict]:
+    """Part 2: one row per ``--memory-chunks`` value, then the adaptive poly-alanine row."""
+    if args.device.type == "cuda":
+        return cuda_peak_memory(args, checkpoint, graphs)
     rows = []
     for chunk in args.memory_chunks:
         command = [sys.executable, __file__, "--memory-child", str(chunk), "--molecules", str(args.molecules),
@@ -333,17 +358,59 @@ def peak_memory(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def print_memory(rows: list[dict], n: int) -> None:
+def cuda_peak_memory(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data]) -> list[dict]:
+    """Part 2 on CUDA, in this process: the peak of the memory torch allocates on the device during
+    each run (``max_memory_allocated`` after a reset) minus what it held before, after a warm-up."""
+
+    def measure(warmup: Callable[[], object], run: Callable[[], object]) -> tuple[dict, object]:
+        warmup()
+        torch.cuda.synchronize(args.device)
+        torch.cuda.reset_peak_memory_stats(args.device)
+        before = torch.cuda.memory_allocated(args.device)
+        start = time.perf_counter()
+        result = run()
+        torch.cuda.synchronize(args.device)
+        seconds = time.perf_counter() - start
+        extra = (torch.cuda.max_memory_allocated(args.device) - before) / 2**20
+        return {"peak_extra_mib": extra, "seconds": seconds}, result
+
+    rows = []
+    for chunk in args.memory_chunks:
+        ig = IntegratedGradients(checkpoint, device=args.device, dtype=torch.float32, max_atoms_per_pass=chunk)
+        peak, _ = measure(lambda: ig.attribute(graphs[:1], target=args.target, n_steps=N_STEPS, method=METHOD),
+                          lambda: ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD))
+        rows.append({"chunk": chunk, **peak, "mol_per_s": len(graphs) / peak["seconds"]})
+    peptide = molattr.featurize(Chem.MolToSmiles(Chem.MolFromSequence("A" * PEPTIDE_RESIDUES)), checkpoint.spec)
+    ig = IntegratedGradients(checkpoint, device=args.device)
+    peak, results = measure(lambda: ig.attribute(peptide, target=args.target),
+                            lambda: ig.attribute([peptide] * PEPTIDE_COPIES, target=args.target))
+    rows.append({"copies": PEPTIDE_COPIES, "atoms": peptide.num_nodes,
+                 "mean_evaluations": float(np.mean([a.evaluations for a in results])), **peak})
+    return rows
+
+
+def print_memory(rows: list[dict], n: int, device: torch.device) -> None:
+    if device.type == "cuda":
+        print(f"## Peak GPU memory per chunk size: {n} molecules, torch's allocations on the device, one timed run each\n")
+        print("| chunk size (atoms per pass) | peak extra MiB | molecules/s |")
+        print("|---:|---:|---:|")
+        for row in rows[:-1]:
+            print(f"| {row['chunk']} | {row['peak_extra_mib']:.1f} | {row['mol_per_s']:.1f} |")
+        _print_adaptive_memory(rows[-1], DEFAULT_ATOMS_PER_PASS["cuda"])
+        return
     print(f"## Peak memory per chunk size: {n} molecules, one fresh process and one timed run each\n")
     print("| chunk size (atoms per pass) | peak extra MiB | molecules/s | minor page faults | user s | system s |")
     print("|---:|---:|---:|---:|---:|---:|")
     for row in rows[:-1]:
         print(f"| {row['chunk']} | {row['peak_extra_mib']:.1f} | {row['mol_per_s']:.1f} | {row['minor_faults']} | "
               f"{row['user_s']:.2f} | {row['system_s']:.2f} |")
-    last = rows[-1]
-    print(f"\nDefault adaptive rule, 1024 atoms per pass, {last['copies']} copies of a {last['atoms']}-atom poly-alanine: "
-          f"peak extra {last['peak_extra_mib']:.1f} MiB, {last['mean_evaluations']:.1f} evaluations per molecule, "
-          f"{last['seconds']:.1f} s\n")
+    _print_adaptive_memory(rows[-1], DEFAULT_ATOMS_PER_PASS["cpu"])
+
+
+def _print_adaptive_memory(row: dict, atoms_per_pass: int) -> None:
+    print(f"\nDefault adaptive rule, {atoms_per_pass} atoms per pass, {row['copies']} copies of a {row['atoms']}-atom "
+          f"poly-alanine: peak extra {row['peak_extra_mib']:.1f} MiB, {row['mean_evaluations']:.1f} evaluations per "
+          f"molecule, {row['seconds']:.1f} s\n")
 
 
 # -- 3. evaluations for a 1% median gap -------------------------------------------------------
@@ -387,7 +454,7 @@ def adaptive_sweep(ig: IntegratedGradients, graphs: list[Data], target: int, ref
 
 
 def evaluations_for_gap(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data], chunk: int) -> dict:
-    ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float64, max_atoms_per_pass=chunk)
+    ig = IntegratedGradients(checkpoint, device=args.device, dtype=torch.float64, max_atoms_per_pass=chunk)
     gap_graphs = graphs[: args.gap_molecules]
     exact = ig.attribute(gap_graphs, target=args.target, method=REFERENCE_METHOD, n_steps=REFERENCE_STEPS)
     reference = [attribution_vector(a) for a in exact]
@@ -452,6 +519,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--memory-chunks", type=chunk_list, default=[1024, 4096, 16384, 65536])
     parser.add_argument("--gap-molecules", type=int, default=200, help="molecules of the evaluations-per-gap study")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    parser.add_argument("--device", type=torch.device, default=torch.device("cpu"),
+                        help="cpu (default) or cuda: every route and part runs there")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per route (best kept)")
     parser.add_argument("--parts", type=lambda text: text.split(","), default=list(PARTS),
                         help=f"comma-separated parts to run (default: {','.join(PARTS)})")
@@ -464,6 +533,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
+    if args.device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: CUDA is not available on this machine")
     if args.memory_child is not None:
         memory_child(args)
         return
@@ -472,9 +543,12 @@ def main() -> None:
         return
     checkpoint = molattr.load_model(MODEL)
     graphs = nci_graphs(checkpoint.spec, args.molecules)
-    info = machine(args.threads)
-    print(f"machine: Python {info['python']}, torch {info['torch']}, {info['threads']} thread(s), {info['cpu']}\n")
-    settings = {key: value for key, value in vars(args).items() if key not in ("json", "memory_child", "adaptive_memory_child")}
+    info = machine(args.threads, args.device)
+    gpu = f", GPU {info['gpu']}" if info["gpu"] else ""
+    print(f"machine: Python {info['python']}, torch {info['torch']}, {info['threads']} thread(s), {info['cpu']}{gpu}; "
+          f"routes on {info['device']}\n")
+    settings = {key: str(value) if key == "device" else value for key, value in vars(args).items()
+                if key not in ("json", "memory_child", "adaptive_memory_child")}
     results: dict = {"machine": info, "model": MODEL, "n_steps": N_STEPS, "settings": settings, "molecules": len(graphs)}
     unknown = set(args.parts) - set(PARTS)
     if unknown:
@@ -485,8 +559,8 @@ def main() -> None:
         print_throughput(results["throughput"], len(graphs), args.repeats)
         best_chunk = results["throughput"]["best_chunk"]
     if "memory" in args.parts:
-        results["memory"] = peak_memory(args)
-        print_memory(results["memory"], len(graphs))
+        results["memory"] = peak_memory(args, checkpoint, graphs)
+        print_memory(results["memory"], len(graphs), args.device)
     if "evaluations" in args.parts:
         results["evaluations_for_gap"] = evaluations_for_gap(args, checkpoint, graphs, best_chunk)
         print_evaluations(results["evaluations_for_gap"])

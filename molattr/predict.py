@@ -41,8 +41,7 @@ def predict_graphs(checkpoint: Checkpoint, graphs: Sequence[Data], batch_size: i
     Shapes: returns ``[len(graphs), n_tasks]``.
     """
     check_spec(checkpoint, [g.spec_hash for g in graphs])
-    device = next(checkpoint.model.parameters()).device
-    return output_values(checkpoint, raw_scores(checkpoint.model, graphs, batch_size, device))
+    return output_values(checkpoint, raw_scores(checkpoint.model, graphs, batch_size))
 
 
 def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int = 256, progress: bool = False) -> pd.DataFrame:

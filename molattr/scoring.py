@@ -15,13 +15,13 @@ def forward_batch(model: nn.Module, batch: Batch) -> torch.Tensor:
 
 
 @torch.no_grad()
-def raw_scores(
-    model: nn.Module, graphs: Sequence[Data], batch_size: int = 256, device: str | torch.device = "cpu"
-) -> np.ndarray:
-    """Raw outputs (logits or regression values) in eval mode.
+def raw_scores(model: nn.Module, graphs: Sequence[Data], batch_size: int = 256) -> np.ndarray:
+    """Raw outputs (logits or regression values) in eval mode, on the device that holds the model.
 
     Shapes: returns ``[len(graphs), n_tasks]`` float32.
     """
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
     out = []

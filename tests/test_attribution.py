@@ -18,7 +18,7 @@ from molattr.attribution import (
     IntegratedGradients, Method, ReferenceBaselines, input_gradients, nodes_and_weights,
     smoothgrad_integrated_gradients,
 )
-from molattr.checkpoint import Checkpoint
+from molattr.checkpoint import Checkpoint, load_checkpoint
 from molattr.errors import AttributionInputError, FeaturizationMismatchError, NonFiniteOutputError
 from molattr.featurize import FeatureSpec, featurize
 from molattr.nn import PyGModelWrapper
@@ -540,6 +540,20 @@ def test_cuda_device_refused_without_cuda_or_matches_cpu():
     gpu = IntegratedGradients(model, spec=SPEC, device="cuda", dtype=torch.float64).attribute(MOLECULES)
     for a, b in zip(cpu, gpu):
         np.testing.assert_allclose(a.atom_attr, b.atom_attr, rtol=1e-8, atol=1e-11)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_float32_shipped_model_agrees_with_captum_on_cuda():
+    checkpoint = load_checkpoint("w2n2-tox21")
+    model = copy.deepcopy(checkpoint.model).to("cuda").eval()
+    ig = IntegratedGradients(checkpoint, device="cuda", dtype=torch.float32)
+    graphs = [featurize(s, checkpoint.spec) for s in MOLECULES]
+    ours = ig.attribute(graphs, target="NR-AhR", method="gauss_legendre", n_steps=50)
+    for graph, a in zip(graphs, ours):
+        atom, pair = captum_attribute(model, graph.clone().to("cuda"), target=2, n_steps=50)
+        scale = max(float(atom.abs().max()), float(pair.abs().max()))
+        np.testing.assert_allclose(a.atom_attr, atom.cpu().numpy(), rtol=0, atol=1e-5 * scale)
+        np.testing.assert_allclose(a.pair_attr, pair.cpu().numpy(), rtol=0, atol=1e-5 * scale)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 from rdkit import Chem, RDConfig
 
@@ -97,12 +98,13 @@ def test_predictions_and_attributions_agree_with_the_direct_api(planted, tmp_pat
 
 
 def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, checkpoint, monkeypatch):
+    # on the CPU, where runs are bitwise reproducible (CUDA's atomic scatter-adds are not: README)
     source = tmp_path / "in.smi"
     source.write_text("".join(f"{s} m{k}\n" for k, s in enumerate(PLANTED_SMILES * 6)))
     full = tmp_path / "full.csv"
-    score_file(InputSpec(str(source)), full, Scorer(checkpoint), chunk_size=5, progress=False)
+    score_file(InputSpec(str(source)), full, Scorer(checkpoint, device="cpu"), chunk_size=5, progress=False)
     out = tmp_path / "cut.csv"
-    scorer = Scorer(checkpoint)
+    scorer = Scorer(checkpoint, device="cpu")
     real, calls = scorer.score, []
 
     def interrupted(records, prepared):
@@ -119,12 +121,12 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, chec
     with open(out, "ab") as handle:  # a crash mid-write leaves a partial chunk beyond the recorded position
         handle.write(b"99,99,half a row")
     with pytest.raises(InputFileError, match="--resume"):
-        score_file(InputSpec(str(source)), out, Scorer(checkpoint), chunk_size=5, progress=False)
-    summary = score_file(InputSpec(str(source)), out, Scorer(checkpoint), chunk_size=5, resume=True, progress=False)
+        score_file(InputSpec(str(source)), out, Scorer(checkpoint, device="cpu"), chunk_size=5, progress=False)
+    summary = score_file(InputSpec(str(source)), out, Scorer(checkpoint, device="cpu"), chunk_size=5, resume=True, progress=False)
     assert summary.resumed_rows == 15 and summary.rows == len(PLANTED_SMILES) * 6
     assert out.read_bytes() == full.read_bytes()
     with pytest.raises(InputFileError, match="nothing to resume"):
-        score_file(InputSpec(str(source)), out, Scorer(checkpoint), chunk_size=5, resume=True, progress=False)
+        score_file(InputSpec(str(source)), out, Scorer(checkpoint, device="cpu"), chunk_size=5, resume=True, progress=False)
 
 
 PLANTED_SMILES = ["CC(=O)Oc1ccccc1C(=O)O", "C1CC(", "", "CC(=O)[O-].[Na+]", "c1ccccc1O", "CN1CCC[C@H]1c1cccnc1"]
@@ -181,9 +183,27 @@ def test_kill_9_mid_run_then_resume(tmp_path):
 def test_workers_give_the_same_rows(planted, tmp_path, checkpoint):
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
     options = AttributionOptions("NR-AhR", method="gauss_legendre", n_steps=4)  # maps need the molecules workers send back
-    score_file(InputSpec(str(planted)), one, Scorer(checkpoint, options), chunk_size=4, progress=False)
-    score_file(InputSpec(str(planted)), two, Scorer(checkpoint, options), workers=2, chunk_size=4, progress=False)
+    # on the CPU, where runs are bitwise reproducible (CUDA's atomic scatter-adds are not: README)
+    score_file(InputSpec(str(planted)), one, Scorer(checkpoint, options, "cpu"), chunk_size=4, progress=False)
+    score_file(InputSpec(str(planted)), two, Scorer(checkpoint, options, "cpu"), workers=2, chunk_size=4, progress=False)
     pd.testing.assert_frame_equal(pd.read_csv(one), pd.read_csv(two))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_scoring_on_cuda_gives_the_cpu_rows(planted, tmp_path, checkpoint):
+    options = AttributionOptions("NR-AhR", method="gauss_legendre", n_steps=16)
+    tables = {}
+    for device in ("cpu", "cuda"):
+        out = tmp_path / f"{device}.csv"
+        score_file(InputSpec(str(planted)), out, Scorer(checkpoint, options, device), chunk_size=4, progress=False)
+        tables[device] = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    cpu, gpu = tables["cpu"], tables["cuda"]
+    assert list(gpu["status"]) == list(cpu["status"])
+    numeric = checkpoint.tasks + ["attr_total"]
+    np.testing.assert_allclose(gpu[numeric].to_numpy(float), cpu[numeric].to_numpy(float), rtol=1e-4, atol=1e-5)
+    ok = cpu["status"].str.startswith("ok")
+    for a, b in zip(gpu.loc[ok, "atom_attributions"], cpu.loc[ok, "atom_attributions"]):
+        np.testing.assert_allclose(json.loads(a), json.loads(b), rtol=1e-4, atol=1e-5)
 
 
 def test_model_failure_is_a_row_status(planted, tmp_path, checkpoint, monkeypatch):

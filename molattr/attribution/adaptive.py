@@ -15,6 +15,10 @@ nodes. Otherwise the intervals carrying half of the summed ``|r| + e`` are bisec
 path's new points go through the same passes. Refining on ``|r|`` alone stops early where
 intervals' errors cancel in the sum while the attributions are still off (measured in
 ``docs/benchmarks.md``).
+
+Only the forward and backward passes run on the integrator's device. The nodes' gradients come
+to the CPU once per pass, and the per-path bookkeeping runs there: on a GPU, its many small
+operations per path would each cost a kernel launch, and each round's norms a synchronization.
 """
 from __future__ import annotations
 
@@ -73,7 +77,7 @@ class _Path:
     long-lived tensors between each pass's large temporaries fragment the heap, which on 200-atom
     molecules held 10× the live memory.
     Shapes: ``difference [D]``, input minus baseline as a node's gradient is laid out (atoms first);
-    ``buffer [capacity, D]``.
+    ``buffer [capacity, D]``; both on the CPU.
     """
 
     def __init__(self, difference: Tensor, capacity: int) -> None:
@@ -158,7 +162,7 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
     atom_difference, pair_difference = graphs.x - graphs.x_base, graphs.edge_attr - graphs.edge_base
     paths = [
         _Path(torch.cat([dx.flatten(), de.flatten()]), capacity)
-        for dx, de in zip(atom_difference.split(n_atoms), pair_difference.split(n_pairs))
+        for dx, de in zip(atom_difference.cpu().split(n_atoms), pair_difference.cpu().split(n_pairs))
     ]
     pending = [(k, float(a)) for k in range(len(paths)) for a in np.linspace(0.0, 1.0, rule.initial_steps)]
     active = list(range(len(paths)))
@@ -175,7 +179,7 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
             norms = p.gradient_norms.tolist() if with_norms else [math.nan] * len(scores)
             sizes_x = torch.bincount(b.atom_point, minlength=b.num_graphs).tolist()
             sizes_e = torch.bincount(b.pair_point, minlength=b.num_graphs).tolist()
-            rows = zip(p.points.tolist(), p.grad_x.split(sizes_x), p.grad_e.split(sizes_e))
+            rows = zip(p.points.tolist(), p.grad_x.cpu().split(sizes_x), p.grad_e.cpu().split(sizes_e))
             for i, (j, gx, ge) in enumerate(rows):
                 k, a = pending[j]
                 paths[k].add(a, scores[i], derivatives[i], gx, ge, norms[i])

@@ -43,7 +43,7 @@ class PathInput:
 class PathResult:
     """Path-averaged gradient of one path (not yet multiplied by ``input - baseline``) and its curve.
 
-    Shapes: ``grad_x [n_atoms, F_a]``, ``grad_e [n_pairs, F_p]``; ``alphas, scores,
+    Shapes: ``grad_x [n_atoms, F_a]``, ``grad_e [n_pairs, F_p]``, on the CPU; ``alphas, scores,
     gradient_norms [S]`` sorted by alpha (norms only when interior curves were asked for).
     """
 
@@ -184,8 +184,10 @@ def _end_scores(integrator: PathIntegrator, graphs: GraphSet, select: Selector) 
 
 
 def _split_rows(graphs: GraphSet, acc_x: Tensor, acc_e: Tensor) -> list[tuple[Tensor, Tensor]]:
-    atoms = acc_x.split(graphs.n_atoms().tolist())
-    pairs = acc_e.split(graphs.n_pairs().tolist())
+    """Each path's rows, on the CPU: one device-to-host copy per group, and the per-molecule work
+    after it launches no GPU kernels and waits on no synchronization."""
+    atoms = acc_x.cpu().split(graphs.n_atoms().tolist())
+    pairs = acc_e.cpu().split(graphs.n_pairs().tolist())
     return list(zip(atoms, pairs))
 
 

@@ -26,9 +26,9 @@ Baseline = None | Data | Sequence[Data] | ReferenceBaselines
 DEFAULT_ATOMS_PER_PASS = {"cpu": 1024, "cuda": 65536}
 #: Paths integrated together by a fixed rule; bounds the bookkeeping of one call.
 PATHS_PER_GROUP = 4096
-#: Paths refined together by the adaptive rule, which keeps every node's gradients until the end:
-#: at most this many paths, and at most this many atom and pair feature values over their inputs
-#: (256 drug-sized molecules; 23 of 200 atoms, so that their nodes stay within a few hundred MiB).
+#: Paths refined together by the adaptive rule, which keeps every node's gradients (in host memory)
+#: until the end: at most this many paths, and at most this many atom and pair feature values over
+#: their inputs (256 drug-sized molecules; 23 of 200 atoms, so that their nodes stay within a few hundred MiB).
 ADAPTIVE_PATHS_PER_GROUP = 256
 ADAPTIVE_FEATURES_PER_GROUP = 2**18
 
@@ -50,7 +50,7 @@ class IntegratedGradients:
         dtype: ``torch.float32`` (default) or ``torch.float64`` for exactness checks.
         max_atoms_per_pass: memory budget of one pass, in atoms counting every alpha copy;
             default 1024 on CPU (about 75 MiB with a W2N2 model, and as fast as any size there)
-            and 65536 on CUDA (about 2.3 GiB). See ``docs/benchmarks.md``.
+            and 65536 on CUDA (1.6 GiB of GPU memory, measured on an H200). See ``docs/benchmarks.md``.
 
     Example::
 
