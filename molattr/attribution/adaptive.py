@@ -22,6 +22,7 @@ operations per path would each cost a kernel launch, and each round's norms a sy
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -87,17 +88,22 @@ class _Path:
         self.mean_gradient: Tensor | None = None
         self._variation: dict[tuple[float, float], float] = {}
 
-    def add(self, alpha: float, score: float, derivative: float, grad_x: Tensor, grad_e: Tensor, gradient_norm: float) -> None:
-        """Store a node; ``grad_x [n_atoms, F_a]`` and ``grad_e [n_pairs, F_p]`` are copied into the buffer."""
-        row = len(self.nodes)
-        if row == self.buffer.shape[0]:
-            grown = self.buffer.new_empty(2 * row, self.buffer.shape[1])
-            grown[:row] = self.buffer
+    def add(self, alphas: list[float], scores: list[float], derivatives: list[float], grad_x: Tensor, grad_e: Tensor,
+            gradient_norms: list[float]) -> None:
+        """Store ``c`` nodes of one pass, their gradients copied into the buffer in one block each.
+
+        Shapes: ``grad_x [c * n_atoms, F_a]``, ``grad_e [c * n_pairs, F_p]`` (rows ordered by node).
+        """
+        first, count = len(self.nodes), len(alphas)
+        if first + count > self.buffer.shape[0]:
+            grown = self.buffer.new_empty(max(2 * self.buffer.shape[0], first + count), self.buffer.shape[1])
+            grown[:first] = self.buffer[:first]
             self.buffer = grown
-        split = grad_x.numel()
-        self.buffer[row, :split] = grad_x.flatten()
-        self.buffer[row, split:] = grad_e.flatten()
-        self.nodes[alpha] = _Node(score, derivative, row, gradient_norm)
+        split = grad_x.numel() // count
+        self.buffer[first : first + count, :split] = grad_x.reshape(count, split)
+        self.buffer[first : first + count, split:] = grad_e.reshape(count, self.buffer.shape[1] - split)
+        for row, (alpha, score, derivative, norm) in enumerate(zip(alphas, scores, derivatives, gradient_norms), first):
+            self.nodes[alpha] = _Node(score, derivative, row, norm)
 
     def _gradients(self, alphas: list[float]) -> Tensor:
         """Shapes: ``-> [len(alphas), D]``."""
@@ -135,17 +141,17 @@ class _Path:
             self.mean_gradient = weights @ gradients
             intervals = list(zip(alphas[:-1], alphas[1:]))
             jumps = ((gradients[1:] - gradients[:-1]) * self.difference).abs().sum(1)
-        else:  # each new node bisects an interval of counted ones
+        else:  # each new node bisects an interval of counted ones: mean += (b - a) / 4 · (2 g(m) - g(a) - g(b))
             new = [i for i in range(1, len(alphas) - 1) if (alphas[i - 1], alphas[i + 1]) in self._variation]
             left, middle, right = ([alphas[i + shift] for i in new] for shift in (-1, 0, 1))
-            g_left, g_middle, g_right = (self._gradients(side) for side in (left, middle, right))
-            widths = torch.as_tensor([b - a for a, b in zip(left, right)], dtype=g_middle.dtype, device=g_middle.device)
-            self.mean_gradient = self.mean_gradient + (widths.unsqueeze(1) / 4 * (2 * g_middle - g_left - g_right)).sum(0)
+            triples = self._gradients(left + middle + right).view(3, len(new), -1)  # one gather for all three
+            widths = np.array([b - a for a, b in zip(left, right)])
+            weights = torch.as_tensor(np.concatenate([-widths / 4, widths / 2, -widths / 4]), dtype=triples.dtype)
+            self.mean_gradient = self.mean_gradient + weights @ triples.view(3 * len(new), -1)
             for a, b in zip(left, right):
                 del self._variation[(a, b)]
             intervals = list(zip(left, middle)) + list(zip(middle, right))
-            jumps = torch.cat([((g_middle - g_left) * self.difference).abs().sum(1),
-                               ((g_right - g_middle) * self.difference).abs().sum(1)])
+            jumps = ((triples[1:] - triples[:-1]) * self.difference).abs().sum(2).flatten()  # [a, m] then [m, b]
         # the jumps and ‖A‖₁ in one device-to-host copy
         host = torch.cat([jumps, (self.mean_gradient * self.difference).abs().sum().view(1)]).double().cpu().numpy()
         self._variation.update({(a, b): (b - a) / 2 * jump for (a, b), jump in zip(intervals, host[:-1])})
@@ -177,12 +183,17 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
             # one device-to-host copy per pass, not one per node
             scores, derivatives = p.scores.tolist(), derivative.tolist()
             norms = p.gradient_norms.tolist() if with_norms else [math.nan] * len(scores)
-            sizes_x = torch.bincount(b.atom_point, minlength=b.num_graphs).tolist()
-            sizes_e = torch.bincount(b.pair_point, minlength=b.num_graphs).tolist()
-            rows = zip(p.points.tolist(), p.grad_x.cpu().split(sizes_x), p.grad_e.cpu().split(sizes_e))
-            for i, (j, gx, ge) in enumerate(rows):
-                k, a = pending[j]
-                paths[k].add(a, scores[i], derivatives[i], gx, ge, norms[i])
+            # a pass holds consecutive pending points, so each path's nodes in it are one block of rows
+            points = p.points.tolist()
+            runs = [(k, len(list(run))) for k, run in itertools.groupby(pending[j][0] for j in points)]
+            blocks_x = p.grad_x.cpu().split([c * n_atoms[k] for k, c in runs])
+            blocks_e = p.grad_e.cpu().split([c * n_pairs[k] for k, c in runs])
+            start = 0
+            for (k, c), gx, ge in zip(runs, blocks_x, blocks_e):
+                end = start + c
+                alphas = [pending[j][1] for j in points[start:end]]
+                paths[k].add(alphas, scores[start:end], derivatives[start:end], gx, ge, norms[start:end])
+                start = end
         refined = {k: paths[k].refine(rule) for k in active}
         active = [k for k in active if refined[k]]  # a path refine leaves alone gets no more nodes: done
         pending = [(k, a) for k in active for a in refined[k]]
