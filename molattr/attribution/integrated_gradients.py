@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from statistics import fmean
 
 import numpy as np
 import torch
@@ -202,8 +203,7 @@ class IntegratedGradients:
         """Mean over a molecule's paths of ``gradient * (input - baseline)`` (or ``attribute_as``)."""
         attribute_as = attribute_as or _times_difference
         atom_parts, pair_parts = zip(*(attribute_as(p, r) for p, r in zip(paths, results)))
-        atom = torch.stack(atom_parts).mean(0).cpu().numpy()
-        pair = torch.stack(pair_parts).mean(0).cpu().numpy()
+        atom, pair = _mean_of(atom_parts).cpu().numpy(), _mean_of(pair_parts).cpu().numpy()
         atom_columns, pair_columns = self.model.columns(atom.shape[1], pair.shape[1])
         interior = None
         if return_interior:
@@ -215,11 +215,15 @@ class IntegratedGradients:
             pair_distance=graph.pair_distance.cpu().numpy() if "pair_distance" in graph else None,
             mol=getattr(graph, "mol", None), atom_columns=atom_columns, pair_columns=pair_columns,
             target=index, target_name=name, output=output, method=method,
-            prediction=float(np.mean([r.f_input for r in results])),
-            baseline_prediction=float(np.mean([r.f_baseline for r in results])),
+            prediction=fmean(r.f_input for r in results), baseline_prediction=fmean(r.f_baseline for r in results),
             evaluations=sum(r.evaluations for r in results), interior=interior,
             extra={"paths": len(results)} if len(results) > 1 else {},
         )
+
+
+def _mean_of(parts: Sequence[Tensor]) -> Tensor:
+    """Mean of same-shaped tensors; a lone one (one path per molecule, the usual case) as it is."""
+    return parts[0] if len(parts) == 1 else torch.stack(list(parts)).mean(0)
 
 
 def _times_difference(path: PathInput, result: PathResult) -> tuple[Tensor, Tensor]:
