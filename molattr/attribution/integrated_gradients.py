@@ -75,6 +75,11 @@ class IntegratedGradients:
     def device(self) -> torch.device:
         return self.integrator.device
 
+    @property
+    def device_model(self) -> nn.Module:
+        """The model as the passes run it: on :attr:`device`, in the attribution dtype (a copy when those differ)."""
+        return self.integrator.model
+
     def attribute(
         self,
         molecules: Molecules,

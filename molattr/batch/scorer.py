@@ -100,8 +100,7 @@ class Scorer:
         ok = [k for k, p in enumerate(prepared) if p.graph is not None]
         values = np.full((len(records), len(self.checkpoint.tasks)), np.nan)
         if ok:
-            # the attribution engine's copy of the model, already on its device
-            raw = raw_scores(self.ig.integrator.model, [prepared[k].graph for k in ok], self.batch_size)
+            raw = raw_scores(self.ig.device_model, [prepared[k].graph for k in ok], self.batch_size)
             values[ok] = output_values(self.checkpoint, raw)
             finite = np.isfinite(raw).all(axis=1)
             for k in (ok[j] for j in np.flatnonzero(~finite)):
