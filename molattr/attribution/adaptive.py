@@ -77,15 +77,17 @@ class _Path:
     arrival order, capacity doubled when full) rather than a tensor per node: thousands of small
     long-lived tensors between each pass's large temporaries fragment the heap, which on 200-atom
     molecules held 10× the live memory.
+    The bookkeeping is NumPy on the host: its arrays are small, and NumPy calls on them cost a
+    fraction of torch's dispatch.
     Shapes: ``difference [D]``, input minus baseline as a node's gradient is laid out (atoms first);
-    ``buffer [capacity, D]``; both on the CPU.
+    ``buffer [capacity, D]``, ``mean_gradient [D]``.
     """
 
-    def __init__(self, difference: Tensor, capacity: int) -> None:
+    def __init__(self, difference: np.ndarray, capacity: int) -> None:
         self.difference = difference
         self.nodes: dict[float, _Node] = {}
-        self.buffer = difference.new_empty(capacity, difference.numel())
-        self.mean_gradient: Tensor | None = None
+        self.buffer = np.empty((capacity, difference.size), dtype=difference.dtype)
+        self.mean_gradient: np.ndarray | None = None
         self._variation: dict[tuple[float, float], float] = {}
 
     def add(self, alphas: list[float], scores: list[float], derivatives: list[float], grad_x: Tensor, grad_e: Tensor,
@@ -96,19 +98,18 @@ class _Path:
         """
         first, count = len(self.nodes), len(alphas)
         if first + count > self.buffer.shape[0]:
-            grown = self.buffer.new_empty(max(2 * self.buffer.shape[0], first + count), self.buffer.shape[1])
+            grown = np.empty((max(2 * self.buffer.shape[0], first + count), self.buffer.shape[1]), dtype=self.buffer.dtype)
             grown[:first] = self.buffer[:first]
             self.buffer = grown
         split = grad_x.numel() // count
-        self.buffer[first : first + count, :split] = grad_x.reshape(count, split)
-        self.buffer[first : first + count, split:] = grad_e.reshape(count, self.buffer.shape[1] - split)
+        self.buffer[first : first + count, :split] = grad_x.reshape(count, split).numpy()
+        self.buffer[first : first + count, split:] = grad_e.reshape(count, self.buffer.shape[1] - split).numpy()
         for row, (alpha, score, derivative, norm) in enumerate(zip(alphas, scores, derivatives, gradient_norms), first):
             self.nodes[alpha] = _Node(score, derivative, row, norm)
 
-    def _gradients(self, alphas: list[float]) -> Tensor:
+    def _gradients(self, alphas: list[float]) -> np.ndarray:
         """Shapes: ``-> [len(alphas), D]``."""
-        rows = torch.tensor([self.nodes[a].row for a in alphas], device=self.buffer.device)
-        return self.buffer.index_select(0, rows)
+        return self.buffer[[self.nodes[a].row for a in alphas]]
 
     def refine(self, rule: AdaptiveRule) -> list[float]:
         """New alphas for this path, or none when it meets ``rule`` or has ``max_steps`` nodes."""
@@ -137,25 +138,22 @@ class _Path:
         """Bring the mean gradient and the variations up to ``alphas``; returns ``‖A‖₁`` (A: the attributions)."""
         if self.mean_gradient is None:  # the initial nodes
             gradients = self._gradients(alphas)
-            weights = torch.as_tensor(_trapezoid_weights(np.array(alphas)), dtype=gradients.dtype, device=gradients.device)
-            self.mean_gradient = weights @ gradients
+            self.mean_gradient = _trapezoid_weights(np.array(alphas)).astype(gradients.dtype) @ gradients
             intervals = list(zip(alphas[:-1], alphas[1:]))
-            jumps = ((gradients[1:] - gradients[:-1]) * self.difference).abs().sum(1)
+            jumps = _weighted_l1(gradients[1:] - gradients[:-1], self.difference)
         else:  # each new node bisects an interval of counted ones: mean += (b - a) / 4 · (2 g(m) - g(a) - g(b))
             new = [i for i in range(1, len(alphas) - 1) if (alphas[i - 1], alphas[i + 1]) in self._variation]
             left, middle, right = ([alphas[i + shift] for i in new] for shift in (-1, 0, 1))
-            triples = self._gradients(left + middle + right).view(3, len(new), -1)  # one gather for all three
+            triples = self._gradients(left + middle + right).reshape(3, len(new), -1)  # one gather for all three
             widths = np.array([b - a for a, b in zip(left, right)])
-            weights = torch.as_tensor(np.concatenate([-widths / 4, widths / 2, -widths / 4]), dtype=triples.dtype)
-            self.mean_gradient = self.mean_gradient + weights @ triples.view(3 * len(new), -1)
+            weights = np.concatenate([-widths / 4, widths / 2, -widths / 4]).astype(triples.dtype)
+            self.mean_gradient += weights @ triples.reshape(3 * len(new), -1)
             for a, b in zip(left, right):
                 del self._variation[(a, b)]
             intervals = list(zip(left, middle)) + list(zip(middle, right))
-            jumps = ((triples[1:] - triples[:-1]) * self.difference).abs().sum(2).flatten()  # [a, m] then [m, b]
-        # the jumps and ‖A‖₁ in one device-to-host copy
-        host = torch.cat([jumps, (self.mean_gradient * self.difference).abs().sum().view(1)]).double().cpu().numpy()
-        self._variation.update({(a, b): (b - a) / 2 * jump for (a, b), jump in zip(intervals, host[:-1])})
-        return float(host[-1])
+            jumps = _weighted_l1(triples[1:] - triples[:-1], self.difference).ravel()  # [a, m] then [m, b]
+        self._variation.update({(a, b): (b - a) / 2 * float(jump) for (a, b), jump in zip(intervals, jumps)})
+        return float(np.abs(self.mean_gradient * self.difference).sum())
 
 
 def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Selector, rule: AdaptiveRule,
@@ -167,7 +165,7 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
     capacity = min(4 * rule.initial_steps, rule.max_steps)
     atom_difference, pair_difference = graphs.x - graphs.x_base, graphs.edge_attr - graphs.edge_base
     paths = [
-        _Path(torch.cat([dx.flatten(), de.flatten()]), capacity)
+        _Path(torch.cat([dx.flatten(), de.flatten()]).numpy(), capacity)
         for dx, de in zip(atom_difference.cpu().split(n_atoms), pair_difference.cpu().split(n_pairs))
     ]
     pending = [(k, float(a)) for k in range(len(paths)) for a in np.linspace(0.0, 1.0, rule.initial_steps)]
@@ -203,11 +201,18 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
         chosen = [path.nodes[a] for a in alphas]
         split = n_atoms[k] * atom_width
         results.append(PathResult(
-            path.mean_gradient[:split].view(n_atoms[k], atom_width), path.mean_gradient[split:].view(n_pairs[k], pair_width),
+            torch.from_numpy(path.mean_gradient[:split]).view(n_atoms[k], atom_width),
+            torch.from_numpy(path.mean_gradient[split:]).view(n_pairs[k], pair_width),
             chosen[-1].score, chosen[0].score, len(alphas), alphas, np.array([n.score for n in chosen]),
             np.array([n.gradient_norm for n in chosen]) if with_norms else None,
         ))
     return results
+
+
+def _weighted_l1(changes: np.ndarray, difference: np.ndarray) -> np.ndarray:
+    """``‖change ⊙ difference‖₁`` over the last axis, in place (``changes`` is a temporary). Shapes: ``[..., D] -> [...]``."""
+    changes *= difference
+    return np.abs(changes, out=changes).sum(-1)
 
 
 def _trapezoid_weights(alphas: np.ndarray) -> np.ndarray:
