@@ -437,6 +437,22 @@ def test_input_gradients_match_autograd():
     assert plain.method == "gradient" and times.method == "gradient_x_input" and times.evaluations == 1
 
 
+def test_a_molecules_arrays_hold_no_larger_buffer():
+    """Keeping one molecule's result must not keep its whole batch's gradient buffer alive."""
+
+    def held_bytes(array: np.ndarray) -> int:
+        base = array.base
+        if isinstance(base, torch.Tensor):
+            return base.untyped_storage().nbytes()
+        return array.nbytes if base is None else base.nbytes
+
+    ig = ig64(weave(seed=15))
+    for results in (ig.attribute(MOLECULES, method="gauss_legendre", n_steps=4), ig.attribute(MOLECULES),
+                    input_gradients(ig, MOLECULES, target=2), input_gradients(ig, MOLECULES, target=2, times_input=True)):
+        for a in results:
+            assert held_bytes(a.atom_attr) == a.atom_attr.nbytes and held_bytes(a.pair_attr) == a.pair_attr.nbytes
+
+
 def test_smoothgrad_without_noise_is_integrated_gradients():
     ig = ig64(weave(seed=16))
     plain = ig.attribute(MOLECULES[1], method="gauss_legendre")

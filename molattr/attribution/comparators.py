@@ -32,7 +32,7 @@ def input_gradients(ig: IntegratedGradients, molecules: Molecules, target: int |
     def as_gradient(path: PathInput, result: PathResult) -> tuple[Tensor, Tensor]:
         if times_input:
             return result.grad_x * path.x.to(result.grad_x), result.grad_e * path.edge_attr.to(result.grad_e)
-        return result.grad_x, result.grad_e
+        return result.grad_x.clone(), result.grad_e.clone()  # own memory, not views of the group's buffer
 
     method = "gradient_x_input" if times_input else "gradient"
     results = [ig.combine(g, p, r, index, name, output, method, False, as_gradient) for g, p, r in zip(graphs, paths, per_path)]
