@@ -299,14 +299,33 @@ def status_kib(field: str) -> int:
     return int(line.split()[1])
 
 
+Measure = Callable[[Callable[[], object]], tuple[dict, object]]
+
+
+def chunk_memory_row(checkpoint: Checkpoint, graphs: list[Data], chunk: int, target: int, device: torch.device,
+                     measure: Measure) -> dict:
+    """Attribute every molecule with one chunk size, after a warm-up (lazy library set-up is not counted)."""
+    ig = IntegratedGradients(checkpoint, device=device, dtype=torch.float32, max_atoms_per_pass=chunk)
+    ig.attribute(graphs[:1], target=target, n_steps=N_STEPS, method=METHOD)
+    peak, _ = measure(lambda: ig.attribute(graphs, target=target, n_steps=N_STEPS, method=METHOD))
+    return {"chunk": chunk, **peak, "mol_per_s": len(graphs) / peak["seconds"]}
+
+
+def adaptive_memory_row(checkpoint: Checkpoint, copies: int, target: int, device: torch.device, measure: Measure) -> dict:
+    """The default adaptive rule on ``copies`` poly-alanines, after a warm-up on one."""
+    peptide = molattr.featurize(Chem.MolToSmiles(Chem.MolFromSequence("A" * PEPTIDE_RESIDUES)), checkpoint.spec)
+    ig = IntegratedGradients(checkpoint, device=device)
+    ig.attribute(peptide, target=target)
+    peak, results = measure(lambda: ig.attribute([peptide] * copies, target=target))
+    return {"copies": copies, "atoms": peptide.num_nodes, "mean_evaluations": float(np.mean([a.evaluations for a in results])),
+            "peak_extra_mib": peak["peak_extra_mib"], "seconds": peak["seconds"]}
+
+
 def memory_child(args: argparse.Namespace) -> None:
     """Child process: attribute every molecule with one chunk size; print one JSON line."""
     checkpoint = molattr.load_model(MODEL)
     graphs = nci_graphs(checkpoint.spec, args.molecules)
-    ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float32, max_atoms_per_pass=args.memory_child)
-    ig.attribute(graphs[:1], target=args.target, n_steps=N_STEPS, method=METHOD)  # lazy library set-up, not counted
-    peak, _ = measure_peak(lambda: ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD))
-    print(json.dumps({"chunk": args.memory_child, **peak, "mol_per_s": len(graphs) / peak["seconds"]}))
+    print(json.dumps(chunk_memory_row(checkpoint, graphs, args.memory_child, args.target, torch.device("cpu"), measure_peak)))
 
 
 def measure_peak(run: Callable[[], object]) -> tuple[dict, object]:
@@ -328,13 +347,8 @@ def measure_peak(run: Callable[[], object]) -> tuple[dict, object]:
 def adaptive_memory_child(args: argparse.Namespace) -> None:
     """Child process: the default adaptive rule on copies of a poly-alanine; print one JSON line."""
     checkpoint = molattr.load_model(MODEL)
-    peptide = molattr.featurize(Chem.MolToSmiles(Chem.MolFromSequence("A" * PEPTIDE_RESIDUES)), checkpoint.spec)
-    ig = IntegratedGradients(checkpoint, device="cpu")
-    ig.attribute(peptide, target=args.target)  # lazy library set-up, not counted
-    peak, results = measure_peak(lambda: ig.attribute([peptide] * args.adaptive_memory_child, target=args.target))
-    print(json.dumps({"copies": args.adaptive_memory_child, "atoms": peptide.num_nodes,
-                      "mean_evaluations": float(np.mean([a.evaluations for a in results])),
-                      "peak_extra_mib": peak["peak_extra_mib"], "seconds": peak["seconds"]}))
+    print(json.dumps(adaptive_memory_row(checkpoint, args.adaptive_memory_child, args.target, torch.device("cpu"),
+                                         measure_peak)))
 
 
 def peak_memory(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Data]) -> list[dict]:
@@ -362,8 +376,7 @@ def cuda_peak_memory(args: argparse.Namespace, checkpoint: Checkpoint, graphs: l
     """Part 2 on CUDA, in this process: the peak of the memory torch allocates on the device during
     each run (``max_memory_allocated`` after a reset) minus what it held before, after a warm-up."""
 
-    def measure(warmup: Callable[[], object], run: Callable[[], object]) -> tuple[dict, object]:
-        warmup()
+    def measure(run: Callable[[], object]) -> tuple[dict, object]:
         torch.cuda.synchronize(args.device)
         torch.cuda.reset_peak_memory_stats(args.device)
         before = torch.cuda.memory_allocated(args.device)
@@ -371,22 +384,10 @@ def cuda_peak_memory(args: argparse.Namespace, checkpoint: Checkpoint, graphs: l
         result = run()
         torch.cuda.synchronize(args.device)
         seconds = time.perf_counter() - start
-        extra = (torch.cuda.max_memory_allocated(args.device) - before) / 2**20
-        return {"peak_extra_mib": extra, "seconds": seconds}, result
+        return {"peak_extra_mib": (torch.cuda.max_memory_allocated(args.device) - before) / 2**20, "seconds": seconds}, result
 
-    rows = []
-    for chunk in args.memory_chunks:
-        ig = IntegratedGradients(checkpoint, device=args.device, dtype=torch.float32, max_atoms_per_pass=chunk)
-        peak, _ = measure(lambda: ig.attribute(graphs[:1], target=args.target, n_steps=N_STEPS, method=METHOD),
-                          lambda: ig.attribute(graphs, target=args.target, n_steps=N_STEPS, method=METHOD))
-        rows.append({"chunk": chunk, **peak, "mol_per_s": len(graphs) / peak["seconds"]})
-    peptide = molattr.featurize(Chem.MolToSmiles(Chem.MolFromSequence("A" * PEPTIDE_RESIDUES)), checkpoint.spec)
-    ig = IntegratedGradients(checkpoint, device=args.device)
-    peak, results = measure(lambda: ig.attribute(peptide, target=args.target),
-                            lambda: ig.attribute([peptide] * PEPTIDE_COPIES, target=args.target))
-    rows.append({"copies": PEPTIDE_COPIES, "atoms": peptide.num_nodes,
-                 "mean_evaluations": float(np.mean([a.evaluations for a in results])), **peak})
-    return rows
+    rows = [chunk_memory_row(checkpoint, graphs, chunk, args.target, args.device, measure) for chunk in args.memory_chunks]
+    return rows + [adaptive_memory_row(checkpoint, PEPTIDE_COPIES, args.target, args.device, measure)]
 
 
 def print_memory(rows: list[dict], n: int, device: torch.device) -> None:
