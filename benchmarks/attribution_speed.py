@@ -24,6 +24,10 @@ glibc's allocator settings come from the environment and hold for every route an
      ``torch.autograd.grad`` w.r.t. atom and pair features per batch (no IG bookkeeping, no
      end-point scores); molattr's time over the floor's is reported per pass size.
 
+   With ``--threads`` N > 1 on the CPU, molattr runs N passes side by side, one core each (its
+   default), and the floor runs its batches the same way; Captum and PyG run with torch's N
+   intra-op threads and, as more routes, with one; the ratios are taken against the faster of each.
+
    In passing, the largest relative difference between molattr's and Captum's atom
    attributions on the first 20 molecules (``max |a - c| / max |c|`` per molecule).
 2. Peak memory per ``max_atoms_per_pass`` (``--memory-chunks``): molattr on the same molecules in
@@ -73,6 +77,7 @@ from torch_geometric.data import Batch, Data
 
 import molattr
 from molattr.attribution.integrated_gradients import DEFAULT_ATOMS_PER_PASS, IntegratedGradients
+from molattr.attribution.pass_threads import map_in_threads
 from molattr.attribution.result import Attribution
 from molattr.checkpoint import Checkpoint
 from molattr.errors import InvalidMoleculeError
@@ -95,6 +100,8 @@ REFERENCE_METHOD, REFERENCE_STEPS = "riemann_middle", 2048
 PEPTIDE_COPIES, PEPTIDE_RESIDUES = 64, 40
 ADAPTIVE_MAX_STEPS = 512
 PARTS = ("throughput", "memory", "evaluations")
+CAPTUM = "Captum, per molecule"
+THREADS_NOTE = ", torch's threads"
 
 
 
@@ -188,13 +195,32 @@ def _grad_batch(graphs: list[Data], device: torch.device) -> Batch:
     return batch
 
 
-def floor_run(model: nn.Module, target: int) -> Callable[[Sequence[Batch]], None]:
+def floor_run(model: nn.Module, target: int, threads: int) -> Callable[[Sequence[Batch]], None]:
+    """Forward + backward per batch; ``threads`` > 1 runs batches side by side as molattr runs its passes."""
+
+    def one(b: Batch) -> None:
+        score = model(b.x, b.edge_index, b.edge_attr, b.batch, b.num_graphs)[:, target]
+        torch.autograd.grad(score.sum(), (b.x, b.edge_attr))
+
     def run(batches: Sequence[Batch]) -> None:
-        for b in batches:
-            score = model(b.x, b.edge_index, b.edge_attr, b.batch, b.num_graphs)[:, target]
-            torch.autograd.grad(score.sum(), (b.x, b.edge_attr))
+        for _ in map_in_threads(one, batches, threads) if threads > 1 else map(one, batches):
+            pass
 
     return run
+
+
+def on_threads(run: Callable[[Sequence], object], threads: int) -> Callable[[Sequence], object]:
+    """``run`` with torch set to ``threads`` intra-op threads, then set back."""
+
+    def wrapped(items: Sequence) -> object:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return run(items)
+        finally:
+            torch.set_num_threads(previous)
+
+    return wrapped
 
 
 @dataclass
@@ -247,18 +273,26 @@ def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Da
     pyg_graphs = on_device[: args.pyg_molecules]
     ours = [Route(f"molattr, {c} atoms per pass", molattr_run(checkpoint, c, target, device), warmup, graphs, n, c)
             for c in args.chunks]
-    floors = [Route(f"floor: forward + backward only, {c}-atom batches built beforehand", floor_run(model, target),
+    cpu_threads = args.threads if device.type == "cpu" else 1
+    side_by_side = f", {cpu_threads} batches at a time, one core each" if cpu_threads > 1 else ""
+    floors = [Route(f"floor: forward + backward only, {c}-atom batches built beforehand{side_by_side}",
+                    floor_run(model, target, cpu_threads),
                     floor_batches(warmup, N_STEPS, c, device), floor_batches(graphs, N_STEPS, c, device), n, c)
               for c in args.chunks]
     default = DefaultRun(checkpoint, target, device)
     default_pass = DEFAULT_ATOMS_PER_PASS[device.type]
+    pyg_name = f"PyG Explainer + CaptumExplainer (first {len(pyg_graphs)} molecules, rate extrapolated)"
     others = [
         Route(f"molattr, default adaptive rule (tolerance 0.01, attribution tolerance 0.1), {default_pass} atoms per pass",
               default, warmup, graphs, n),
-        Route("Captum, per molecule", captum_run(model, target), device_warmup, on_device, n),
-        Route(f"PyG Explainer + CaptumExplainer (first {len(pyg_graphs)} molecules, rate extrapolated)",
-              pyg_run(model, target), device_warmup, pyg_graphs, len(pyg_graphs)),
+        Route(f"{CAPTUM}{THREADS_NOTE if cpu_threads > 1 else ''}", captum_run(model, target), device_warmup, on_device, n),
+        Route(f"{pyg_name}{THREADS_NOTE if cpu_threads > 1 else ''}", pyg_run(model, target), device_warmup, pyg_graphs,
+              len(pyg_graphs)),
     ]
+    if cpu_threads > 1:  # the per-molecule routes' passes are small: one thread may serve them better
+        others += [Route(f"{CAPTUM}, 1 thread", on_threads(captum_run(model, target), 1), device_warmup, on_device, n),
+                   Route(f"{pyg_name}, 1 thread", on_threads(pyg_run(model, target), 1), device_warmup, pyg_graphs,
+                         len(pyg_graphs))]
     rows = time_round_robin(ours + others + floors, args.repeats, device)
     split = len(ours) + len(others)
     chunk_rows, other_rows, floor_rows = rows[: len(ours)], rows[len(ours) : split], rows[split:]
@@ -266,8 +300,11 @@ def throughput(args: argparse.Namespace, checkpoint: Checkpoint, graphs: list[Da
     best_floor = next(r for r in floor_rows if r["chunk"] == best["chunk"])
     ours_best = molattr_run(checkpoint, best["chunk"], target, device)(graphs[:CHECK_MOLECULES])
     captum_atoms = [c.cpu() for c in captum_run(model, target)(on_device[:CHECK_MOLECULES])]
+    fastest = {name: max(r["mol_per_s"] for r in other_rows if r["route"].startswith(prefix))
+               for name, prefix in (("captum", CAPTUM), ("pyg", "PyG"))}
     return {
         "chunks": chunk_rows, "best_chunk": best["chunk"], "routes": other_rows + floor_rows,
+        "molattr_over_captum": best["mol_per_s"] / fastest["captum"], "molattr_over_pyg": best["mol_per_s"] / fastest["pyg"],
         "molattr_over_floor_time": best["seconds"] / best_floor["seconds"],
         "molattr_over_floor_time_per_chunk": {o["chunk"]: o["seconds"] / f["seconds"] for o, f in zip(chunk_rows, floor_rows)},
         "max_relative_difference_vs_captum": max_relative_difference(ours_best, captum_atoms),
@@ -285,6 +322,8 @@ def print_throughput(r: dict, n: int, repeats: int) -> None:
               f"{row['mol_per_s'] / best['mol_per_s']:.2f}× |")
     print(f"\nThe default adaptive rule used {r['default_mean_evaluations']:.1f} gradient evaluations per molecule "
           f"(the other routes {N_STEPS}).")
+    print(f"\nmolattr (fastest pass size) ÷ the faster Captum route: {r['molattr_over_captum']:.2f}×; "
+          f"÷ the faster PyG route: {r['molattr_over_pyg']:.1f}×")
     per_chunk = ", ".join(f"{c} atoms {v:.2f}" for c, v in r["molattr_over_floor_time_per_chunk"].items())
     print(f"\nmolattr time ÷ floor time at the same pass size: {per_chunk} (fastest molattr: {r['molattr_over_floor_time']:.2f})")
     print(f"max relative difference of atom attributions, molattr vs Captum, first {CHECK_MOLECULES} molecules: "

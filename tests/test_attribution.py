@@ -278,6 +278,24 @@ def test_batched_equals_one_by_one_and_any_chunk_size(method):
             assert together[k].evaluations == other.evaluations
 
 
+@pytest.mark.parametrize("method", ["gauss_legendre", "adaptive"])
+def test_passes_side_by_side_give_the_same_bits(method):
+    model = weave(seed=5)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # passes one after another then run the same single-threaded kernels
+    try:
+        runs = [ig64(model, max_atoms_per_pass=40, threads=t).attribute(MOLECULES, method=method, return_interior=True)
+                for t in (1, 3)]
+    finally:
+        torch.set_num_threads(previous)
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a.atom_attr, b.atom_attr)
+        np.testing.assert_array_equal(a.pair_attr, b.pair_attr)
+        np.testing.assert_array_equal(a.interior.scores, b.interior.scores)
+        np.testing.assert_array_equal(a.interior.gradient_norms, b.interior.gradient_norms)
+        assert a.evaluations == b.evaluations
+
+
 def test_adaptive_groups_bounded_by_features_give_the_same_attributions(monkeypatch):
     import molattr.attribution.integrated_gradients as module
 
@@ -521,6 +539,9 @@ def test_bad_requests():
         ig.attribute(featurize("CCO", FeatureSpec(max_distance=3)))
     with pytest.raises(AttributionInputError, match="no featurization spec"):
         IntegratedGradients(weave(), device="cpu").attribute("CCO")
+    for budget in ({"max_atoms_per_pass": 0}, {"threads": 0}):
+        with pytest.raises(ValueError, match="must be positive"):
+            ig64(weave(), **budget)
     regression = Checkpoint(weave(n_tasks=1), SPEC, ["y"], "regression", {}, None)
     with pytest.raises(AttributionInputError, match="needs a classification model"):
         IntegratedGradients(regression, device="cpu").attribute("CCO", output="probability")
@@ -541,9 +562,10 @@ def test_model_that_ignores_its_inputs_is_refused():
         ig64(_Constant(1.0)).attribute("CCO")
 
 
-def test_non_finite_outputs_are_refused():
+@pytest.mark.parametrize("passes", [{}, {"max_atoms_per_pass": 5, "threads": 2}])
+def test_non_finite_outputs_are_refused(passes):
     with pytest.raises(NonFiniteOutputError, match="non-finite"):
-        ig64(_Constant(float("nan"))).attribute("CCO")
+        ig64(_Constant(float("nan")), **passes).attribute(MOLECULES)
 
 
 def test_cuda_device_refused_without_cuda_or_matches_cpu():

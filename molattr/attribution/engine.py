@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from molattr.attribution.pass_threads import map_in_threads
 from molattr.attribution.paths import GraphSet, PathBatch, build_path_batch
 from molattr.attribution.quadrature import Method, nodes_and_weights
 from molattr.errors import AttributionInputError, NonFiniteOutputError
@@ -83,11 +84,17 @@ class PathIntegrator:
         model: called as ``model(x, edge_index, edge_attr, batch, num_graphs) -> [n_graphs, n_tasks]``.
         device, dtype: where and in which precision the passes run (the model is copied if needed).
         max_atoms_per_pass: atoms (counting each alpha copy) in one forward/backward pass.
+        threads: passes run side by side on the CPU, each on one core (see
+            :mod:`molattr.attribution.pass_threads`); 1 runs them one after another with torch's
+            own threading, as always on CUDA.
     """
 
-    def __init__(self, model: nn.Module, device: torch.device, dtype: torch.dtype, max_atoms_per_pass: int) -> None:
+    def __init__(self, model: nn.Module, device: torch.device, dtype: torch.dtype, max_atoms_per_pass: int,
+                 threads: int = 1) -> None:
         if max_atoms_per_pass < 1:
             raise ValueError(f"max_atoms_per_pass must be positive (got {max_atoms_per_pass})")
+        if threads < 1:
+            raise ValueError(f"threads must be positive (got {threads})")
         first = next(model.parameters(), None)
         if first is not None and (first.device != device or first.dtype != dtype):
             model = copy.deepcopy(model).to(device=device, dtype=dtype)
@@ -95,6 +102,7 @@ class PathIntegrator:
         self.device = device
         self.dtype = dtype
         self.max_atoms_per_pass = max_atoms_per_pass
+        self.threads = threads if device.type == "cpu" else 1
 
     @contextmanager
     def evaluating(self) -> Iterator[None]:
@@ -108,32 +116,43 @@ class PathIntegrator:
 
     def passes(self, graphs: GraphSet, molecule: Tensor, alpha: Tensor, select: Selector,
                with_grad: bool, with_norms: bool = False) -> Iterator[PassOutput]:
-        """Score (and differentiate) the points ``(molecule[k], alpha[k])``, one budgeted chunk at a
-        time; ``with_norms`` adds each point's gradient norm (for interior curves)."""
-        for chunk in split_by_budget(graphs.n_atoms()[molecule], self.max_atoms_per_pass):
-            batch = build_path_batch(graphs, molecule[chunk], alpha[chunk], requires_grad=with_grad)
-            with torch.set_grad_enabled(with_grad):
-                score = select(self.model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs))
-            if not torch.isfinite(score).all():
-                raise NonFiniteOutputError(
-                    "the model returned non-finite scores (NaN or inf) on the integration path; "
-                    "check the inputs, or run with dtype=torch.float64"
-                )
-            if not with_grad:
-                yield PassOutput(chunk, batch, score.detach(), None, None, None)
-                continue
-            if not score.requires_grad:
-                raise AttributionInputError("the model's output does not depend on the atom or pair features "
-                                            "(no gradient path from the inputs); nothing to attribute")
-            gx, ge = torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
-            gx = torch.zeros_like(batch.x) if gx is None else gx
-            ge = torch.zeros_like(batch.edge_attr) if ge is None else ge
-            norms = None
-            if with_norms:
-                squares = torch.zeros(batch.num_graphs, dtype=gx.dtype, device=gx.device)
-                squares = squares.index_add(0, batch.atom_point, (gx * gx).sum(1))
-                norms = squares.index_add(0, batch.pair_point, (ge * ge).sum(1)).sqrt()
-            yield PassOutput(chunk, batch, score.detach(), gx, ge, norms)
+        """Score (and differentiate) the points ``(molecule[k], alpha[k])``, one budgeted chunk per
+        pass, yielded in order; ``with_norms`` adds each point's gradient norm (for interior curves)."""
+        chunks = split_by_budget(graphs.n_atoms()[molecule], self.max_atoms_per_pass)
+
+        def run(chunk: Tensor) -> PassOutput:
+            return self._pass(graphs, molecule[chunk], alpha[chunk], chunk, select, with_grad, with_norms)
+
+        if self.threads > 1 and len(chunks) > 1:
+            yield from map_in_threads(run, chunks, self.threads)
+        else:
+            yield from map(run, chunks)
+
+    def _pass(self, graphs: GraphSet, molecule: Tensor, alpha: Tensor, points: Tensor, select: Selector,
+              with_grad: bool, with_norms: bool) -> PassOutput:
+        """One forward (and backward) pass over the points ``(molecule[k], alpha[k])``, request positions ``points``."""
+        batch = build_path_batch(graphs, molecule, alpha, requires_grad=with_grad)
+        with torch.set_grad_enabled(with_grad):
+            score = select(self.model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs))
+        if not torch.isfinite(score).all():
+            raise NonFiniteOutputError(
+                "the model returned non-finite scores (NaN or inf) on the integration path; "
+                "check the inputs, or run with dtype=torch.float64"
+            )
+        if not with_grad:
+            return PassOutput(points, batch, score.detach(), None, None, None)
+        if not score.requires_grad:
+            raise AttributionInputError("the model's output does not depend on the atom or pair features "
+                                        "(no gradient path from the inputs); nothing to attribute")
+        gx, ge = torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
+        gx = torch.zeros_like(batch.x) if gx is None else gx
+        ge = torch.zeros_like(batch.edge_attr) if ge is None else ge
+        norms = None
+        if with_norms:
+            squares = torch.zeros(batch.num_graphs, dtype=gx.dtype, device=gx.device)
+            squares = squares.index_add(0, batch.atom_point, (gx * gx).sum(1))
+            norms = squares.index_add(0, batch.pair_point, (ge * ge).sum(1)).sqrt()
+        return PassOutput(points, batch, score.detach(), gx, ge, norms)
 
     def scores(self, graphs: GraphSet, molecule: Tensor, alpha: Tensor, select: Selector) -> Tensor:
         """Target scores only (no gradients). Shapes: ``[K] -> [K]``."""

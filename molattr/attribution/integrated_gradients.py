@@ -52,6 +52,10 @@ class IntegratedGradients:
         max_atoms_per_pass: memory budget of one pass, in atoms counting every alpha copy;
             default 1024 on CPU (about 75 MiB with a W2N2 model, and as fast as any size there)
             and 65536 on CUDA (1.6 GiB of GPU memory, measured on an H200). See ``docs/benchmarks.md``.
+        threads: on the CPU, passes run side by side in this many threads, each pass on one core
+            (default: ``torch.get_num_threads()``, the cores torch uses; each thread holds one
+            pass's memory). ``1`` runs passes one after another with torch's own threading.
+            Ignored on CUDA.
 
     Example::
 
@@ -62,14 +66,15 @@ class IntegratedGradients:
 
     def __init__(self, model: Checkpoint | nn.Module, spec: FeatureSpec | None = None, tasks: Sequence[str] | None = None,
                  device: str | torch.device | None = "auto", dtype: torch.dtype = torch.float32,
-                 max_atoms_per_pass: int | None = None) -> None:
+                 max_atoms_per_pass: int | None = None, threads: int | None = None) -> None:
         if dtype not in (torch.float32, torch.float64):
             raise AttributionInputError(f"dtype must be torch.float32 or torch.float64 (got {dtype})")
         self.model = AttributedModel.of(model, spec, tasks)
         device = resolve_device(device)
         if max_atoms_per_pass is None:
             max_atoms_per_pass = DEFAULT_ATOMS_PER_PASS["cuda" if device.type == "cuda" else "cpu"]
-        self.integrator = PathIntegrator(self.model.module, device, dtype, max_atoms_per_pass)
+        threads = torch.get_num_threads() if threads is None else threads
+        self.integrator = PathIntegrator(self.model.module, device, dtype, max_atoms_per_pass, threads)
 
     @property
     def device(self) -> torch.device:

@@ -1,0 +1,54 @@
+"""Independent CPU passes side by side: one pass per thread, each pass on one core.
+
+torch splits each operation of a pass over its intra-op threads, which pays little on the
+pass sizes that suit CPU caches (about 1.3x from two cores). Running whole passes in separate
+threads, each with one intra-op thread, keeps every core busy with its own pass (torch releases
+the GIL inside its operations): about 2x from two cores (``docs/benchmarks.md``).
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from itertools import islice
+from typing import TypeVar
+
+import torch
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@contextmanager
+def one_intra_op_thread() -> Iterator[None]:
+    """Run torch operations of this process on one intra-op thread, then restore the setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def map_in_threads(function: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """``map(function, items)`` in order, ``threads`` items computed at once.
+
+    At most ``threads`` results are computed ahead of the one being consumed, so memory stays at
+    ``threads + 1`` passes' worth. An exception in ``function`` is raised here, at its item; the
+    items not yet started are dropped.
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1 (got {threads})")
+    remaining = iter(items)
+    with one_intra_op_thread():
+        # each worker sets its own OpenMP thread count: a new thread does not inherit the caller's
+        pool = ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,))
+        pending: deque[Future[R]] = deque(pool.submit(function, item) for item in islice(remaining, threads))
+        try:
+            while pending:
+                result = pending.popleft().result()
+                pending.extend(pool.submit(function, item) for item in islice(remaining, 1))
+                yield result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
