@@ -77,7 +77,7 @@ from torch_geometric.data import Batch, Data
 
 import molattr
 from molattr.attribution.integrated_gradients import DEFAULT_ATOMS_PER_PASS, IntegratedGradients
-from molattr.attribution.pass_threads import map_in_threads
+from molattr.attribution.pass_threads import map_in_threads, torch_threads
 from molattr.attribution.result import Attribution
 from molattr.checkpoint import Checkpoint
 from molattr.errors import InvalidMoleculeError
@@ -213,12 +213,8 @@ def on_threads(run: Callable[[Sequence], object], threads: int) -> Callable[[Seq
     """``run`` with torch set to ``threads`` intra-op threads, then set back."""
 
     def wrapped(items: Sequence) -> object:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
+        with torch_threads(threads):
             return run(items)
-        finally:
-            torch.set_num_threads(previous)
 
     return wrapped
 

@@ -21,10 +21,10 @@ R = TypeVar("R")
 
 
 @contextmanager
-def one_intra_op_thread() -> Iterator[None]:
-    """Run torch operations of this process on one intra-op thread, then restore the setting."""
+def torch_threads(count: int) -> Iterator[None]:
+    """Run torch operations of this process on ``count`` intra-op threads, then restore the setting."""
     previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
@@ -41,7 +41,7 @@ def map_in_threads(function: Callable[[T], R], items: Iterable[T], threads: int)
     if threads < 1:
         raise ValueError(f"threads must be >= 1 (got {threads})")
     remaining = iter(items)
-    with one_intra_op_thread():
+    with torch_threads(1):
         # each worker sets its own OpenMP thread count: a new thread does not inherit the caller's
         pool = ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,))
         pending: deque[Future[R]] = deque(pool.submit(function, item) for item in islice(remaining, threads))
