@@ -18,31 +18,36 @@ GAUSSIAN_BINS: tuple[tuple[float, float], ...] = (
 LOG_MEMBERSHIP_FLOOR = -60.0
 
 
-class _GaussianMembership(torch.autograd.Function):
-    """Softmax over bins of ``a_k·x² + b_k·x + c_k``, with a hand-written, allocation-light backward.
+class _GaussianHistogram(torch.autograd.Function):
+    """Per-molecule sums of each atom feature's softmax over bins of ``a_k·x² + b_k·x + c_k``.
 
-    Shapes: ``x [n, F]``, ``quadratic [bins, 3]`` (rows ``a, b, c``) -> ``[bins, n, F]``.
+    One autograd node for memberships and their sum per molecule, with a hand-written backward
+    that works in place on the one ``[bins, n_atoms, F]`` buffer it gathers the gradient into.
+
+    Shapes: ``x [n_atoms, F]``, ``quadratic [bins, 3]`` (rows ``a, b, c``), ``batch [n_atoms]``
+    -> ``[bins, n_graphs, F]``.
     """
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, quadratic: Tensor) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Tensor, quadratic: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
         powers = torch.stack([x * x, x, torch.ones_like(x)]).reshape(3, -1)  # [3, n * F]
         membership = (quadratic @ powers).reshape(-1, *x.shape)  # log-memberships, unnormalized
         membership.sub_(membership.amax(0)).clamp_(min=LOG_MEMBERSHIP_FLOOR).exp_()
         membership.div_(membership.sum(0))
-        ctx.save_for_backward(x, quadratic, membership)
-        return membership
+        ctx.save_for_backward(x, quadratic, batch, membership)
+        return membership.new_zeros(membership.shape[0], num_graphs, x.shape[1]).index_add_(1, batch, membership)
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
-        x, quadratic, membership = ctx.saved_tensors
-        # softmax backward: d logit_k = m_k (g_k - sum_j m_j g_j), in place on one buffer
-        d_logit = grad * membership
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        x, quadratic, batch, membership = ctx.saved_tensors
+        # each atom's membership gradient is its molecule's; softmax backward,
+        # d logit_k = m_k (g_k - sum_j m_j g_j), in place on that one buffer
+        d_logit = grad.index_select(1, batch).mul_(membership)
         d_logit.addcmul_(membership, d_logit.sum(0), value=-1)
         # d logit_k / dx = 2 a_k x + b_k
         d_ab = (quadratic[:, :2].T @ d_logit.reshape(d_logit.shape[0], -1)).reshape(2, *x.shape)
-        return d_ab[0].mul_(2 * x).add_(d_ab[1]), None
+        return d_ab[0].mul_(2 * x).add_(d_ab[1]), None, None, None
 
 
 class GaussianHistogramGather(nn.Module):
@@ -71,8 +76,7 @@ class GaussianHistogramGather(nn.Module):
     def forward(self, x: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
         # Bins on the leading dimension: reductions over a short leading axis vectorize over the
         # (atoms x features) block, several times faster on CPU than over a trailing axis of 11.
-        membership = _GaussianMembership.apply(x, self.quadratic.to(x.dtype))  # [bins, n_atoms, F]
-        summed = membership.new_zeros(membership.shape[0], num_graphs, x.shape[1]).index_add(1, batch, membership)
+        summed = _GaussianHistogram.apply(x, self.quadratic.to(x.dtype), batch, num_graphs)  # [bins, n_graphs, F]
         return summed.permute(1, 2, 0).reshape(num_graphs, -1)  # feature-major: column f * n_bins + k
 
 
