@@ -600,3 +600,23 @@ def test_cuda_float32_adaptive_meets_tolerance():
     assert ig.device.type == "cuda"
     for a in ig.attribute(MOLECULES, method="adaptive", tolerance=0.01, max_steps=1024):
         assert abs(a.gap) <= 0.01 * abs(a.delta) + 1e-4
+
+
+def test_path_batch_points_are_exact_at_the_ends():
+    """Rows at alpha 0 are the baseline's and at alpha 1 the input's, bit for bit; each copy keeps its own edges."""
+    from molattr.attribution.paths import GraphSet, build_path_batch
+
+    gen = torch.Generator().manual_seed(0)
+    x, x_base = torch.randn(5, 3, generator=gen), torch.randn(5, 3, generator=gen)
+    e, e_base = torch.randn(3, 2, generator=gen), torch.randn(3, 2, generator=gen)
+    graphs = GraphSet(x=x, x_base=x_base, edge_attr=e, edge_base=e_base,
+                      edge_index=torch.tensor([[0, 0, 1], [1, 2, 2]]),  # local: (0, 1) | (0, 2), (1, 2)
+                      atom_ptr=torch.tensor([0, 2, 5]), pair_ptr=torch.tensor([0, 1, 3]))
+    molecule, alpha = torch.tensor([1, 0, 1, 1]), torch.tensor([1.0, 0.0, 0.0, 0.3])
+    batch = build_path_batch(graphs, molecule, alpha)
+    assert torch.equal(batch.x[:3], x[2:]) and torch.equal(batch.x[3:5], x_base[:2]) and torch.equal(batch.x[5:8], x_base[2:])
+    assert torch.equal(batch.edge_attr[:2], e[1:]) and torch.equal(batch.edge_attr[2:3], e_base[:1])
+    torch.testing.assert_close(batch.x[8:], x_base[2:] + 0.3 * (x[2:] - x_base[2:]))
+    torch.testing.assert_close(batch.edge_attr[5:], e_base[1:] + 0.3 * (e[1:] - e_base[1:]))
+    assert batch.edge_index.tolist() == [[0, 1, 3, 5, 6, 8, 9], [2, 2, 4, 7, 7, 10, 10]]
+    assert batch.batch.tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 3] and batch.num_graphs == 4
