@@ -18,6 +18,7 @@ from molattr.attribution import (
     IntegratedGradients, Method, ReferenceBaselines, input_gradients, nodes_and_weights,
     smoothgrad_integrated_gradients,
 )
+from molattr.attribution.pass_threads import torch_threads
 from molattr.checkpoint import Checkpoint, load_checkpoint
 from molattr.errors import AttributionInputError, FeaturizationMismatchError, NonFiniteOutputError
 from molattr.featurize import FeatureSpec, featurize
@@ -281,13 +282,9 @@ def test_batched_equals_one_by_one_and_any_chunk_size(method):
 @pytest.mark.parametrize("method", ["gauss_legendre", "adaptive"])
 def test_passes_side_by_side_give_the_same_bits(method):
     model = weave(seed=5)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # passes one after another then run the same single-threaded kernels
-    try:
+    with torch_threads(1):  # passes one after another then run the same single-threaded kernels
         runs = [ig64(model, max_atoms_per_pass=40, threads=t).attribute(MOLECULES, method=method, return_interior=True)
                 for t in (1, 3)]
-    finally:
-        torch.set_num_threads(previous)
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a.atom_attr, b.atom_attr)
         np.testing.assert_array_equal(a.pair_attr, b.pair_attr)

@@ -6,7 +6,7 @@ import threading
 import pytest
 import torch
 
-from molattr.attribution.pass_threads import map_in_threads
+from molattr.attribution.pass_threads import map_in_threads, torch_threads
 
 
 def test_results_come_in_order_from_threads_running_at_once():
@@ -29,14 +29,12 @@ def test_at_most_threads_items_run_ahead_of_the_consumer():
 
 
 def test_an_error_is_raised_at_its_item_and_torch_threads_are_restored():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        def work(item: int) -> int:
-            if item == 3:
-                raise KeyError(f"item {item}")
-            return item
+    def work(item: int) -> int:
+        if item == 3:
+            raise KeyError(f"item {item}")
+        return item
 
+    with torch_threads(2):
         seen = []
         with pytest.raises(KeyError, match="item 3"):
             for value in map_in_threads(work, range(10), threads=2):
@@ -45,8 +43,6 @@ def test_an_error_is_raised_at_its_item_and_torch_threads_are_restored():
         assert torch.get_num_threads() == 2
         assert list(map_in_threads(work, range(3), threads=2)) == [0, 1, 2]
         assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(previous)
 
 
 def test_threads_must_be_positive():

@@ -19,6 +19,9 @@ GAUSSIAN_BINS: tuple[tuple[float, float], ...] = (
 #: plain softmax the slowest step of a weave network's forward and backward passes.
 LOG_MEMBERSHIP_FLOOR = -60.0
 
+#: Memberships are computed as ``2^(log2(e) · log-membership)``: exp2 is about 1.6x faster than exp on CPUs.
+_LOG2_E = math.log2(math.e)
+
 
 class _GaussianHistogram(torch.autograd.Function):
     """Per-molecule sums of each atom feature's softmax over bins of ``a_k·x² + b_k·x + c_k``.
@@ -33,9 +36,8 @@ class _GaussianHistogram(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, quadratic: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
         powers = torch.stack([x * x, x, torch.ones_like(x)]).reshape(3, -1)  # [3, n * F]
-        # log2-memberships, unnormalized: exp2 is about 1.6x faster than exp on CPUs, same softmax
-        membership = ((quadratic * math.log2(math.e)) @ powers).reshape(-1, *x.shape)
-        membership.sub_(membership.amax(0)).clamp_(min=LOG_MEMBERSHIP_FLOOR * math.log2(math.e)).exp2_()
+        membership = ((quadratic * _LOG2_E) @ powers).reshape(-1, *x.shape)  # log2-memberships, unnormalized
+        membership.sub_(membership.amax(0)).clamp_(min=LOG_MEMBERSHIP_FLOOR * _LOG2_E).exp2_()
         membership.div_(membership.sum(0))
         ctx.save_for_backward(x, quadratic, batch, membership)
         return membership.new_zeros(membership.shape[0], num_graphs, x.shape[1]).index_add_(1, batch, membership)
