@@ -55,21 +55,29 @@ class PathBatch:
     pair_point: Tensor
 
 
+def _row_layout(first: Tensor, counts: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Rows of K points laid end to end, point k's rows copied from graph-set rows
+    ``first[k], first[k] + 1, ...``: each row's point, each point's first row, each row's source row.
+
+    Shapes: ``first, counts [K]`` -> ``([R], [K], [R])``, ``R = counts.sum()``.
+    """
+    point = torch.repeat_interleave(counts)
+    start = torch.cumsum(counts, 0) - counts
+    rows = (first - start).index_select(0, point)
+    rows += torch.arange(rows.numel(), device=rows.device)
+    return point, start, rows
+
+
 def build_path_batch(graphs: GraphSet, molecule: Tensor, alpha: Tensor, requires_grad: bool = True) -> PathBatch:
     """Batch the points ``baseline + alpha * (input - baseline)`` of molecules ``molecule[k]``.
 
     Shapes: ``molecule [K]`` long, ``alpha [K]`` (the features' dtype) -> a batch of K graphs.
     """
-    # index_select rather than advanced indexing throughout: a few small ops per pass, each cheaper
-    n_atoms, n_pairs = graphs.n_atoms().index_select(0, molecule), graphs.n_pairs().index_select(0, molecule)
-    atom_point, pair_point = torch.repeat_interleave(n_atoms), torch.repeat_interleave(n_pairs)
-    atom_start = torch.cumsum(n_atoms, 0) - n_atoms  # each point's first atom row in the batch
-    pair_start = torch.cumsum(n_pairs, 0) - n_pairs
-    # batch row r of point k comes from graph-set row (ptr[molecule[k]] - start[k]) + r
-    atom_rows = (graphs.atom_ptr.index_select(0, molecule) - atom_start).index_select(0, atom_point)
-    atom_rows += torch.arange(atom_rows.numel(), device=atom_rows.device)
-    pair_rows = (graphs.pair_ptr.index_select(0, molecule) - pair_start).index_select(0, pair_point)
-    pair_rows += torch.arange(pair_rows.numel(), device=pair_rows.device)
+    # index_select, not advanced indexing: its CPU path is the faster one for these small gathers
+    atom_point, atom_start, atom_rows = _row_layout(graphs.atom_ptr.index_select(0, molecule),
+                                                    graphs.n_atoms().index_select(0, molecule))
+    pair_point, _, pair_rows = _row_layout(graphs.pair_ptr.index_select(0, molecule),
+                                           graphs.n_pairs().index_select(0, molecule))
     # lerp: one fused op, and exactly the baseline at alpha 0 and the input at alpha 1
     x = torch.lerp(graphs.x_base.index_select(0, atom_rows), graphs.x.index_select(0, atom_rows),
                    alpha.index_select(0, atom_point).unsqueeze(1))
