@@ -224,8 +224,8 @@ def integrate_fixed(integrator: PathIntegrator, graphs: GraphSet, select: Select
     norms = torch.zeros(m * s, device=device, dtype=dtype)
     for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True, with_norms=with_norms):
         w = weight.index_select(0, p.points)
-        acc_x.index_add_(0, p.batch.atom_rows, p.grad_x.mul_(w.index_select(0, p.batch.atom_point).unsqueeze(1)))
-        acc_e.index_add_(0, p.batch.pair_rows, p.grad_e.mul_(w.index_select(0, p.batch.pair_point).unsqueeze(1)))
+        acc_x.index_add_(0, p.batch.atom_rows, p.grad_x * w.index_select(0, p.batch.atom_point).unsqueeze(1))
+        acc_e.index_add_(0, p.batch.pair_rows, p.grad_e * w.index_select(0, p.batch.pair_point).unsqueeze(1))
         scores[p.points] = p.scores
         if with_norms:
             norms[p.points] = p.gradient_norms
