@@ -176,8 +176,9 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
         for p in integrator.passes(graphs, molecule, alpha, select, with_grad=True, with_norms=with_norms):
             b = p.batch
             derivative = torch.zeros(b.num_graphs, dtype=dtype, device=device)
-            derivative = derivative.index_add(0, b.atom_point, (p.grad_x * atom_difference.index_select(0, b.atom_rows)).sum(1))
-            derivative = derivative.index_add(0, b.pair_point, (p.grad_e * pair_difference.index_select(0, b.pair_rows)).sum(1))
+            along_x = (p.grad_x * atom_difference.index_select(0, b.atom_rows)).sum(1)
+            along_e = (p.grad_e * pair_difference.index_select(0, b.pair_rows)).sum(1)
+            derivative = derivative.index_add(0, b.atom_point, along_x).index_add(0, b.pair_point, along_e)
             # one device-to-host copy per pass, not one per node
             scores, derivatives = p.scores.tolist(), derivative.tolist()
             norms = p.gradient_norms.tolist() if with_norms else [math.nan] * len(scores)

@@ -55,12 +55,15 @@ class PathBatch:
     pair_point: Tensor
 
 
-def _row_layout(first: Tensor, counts: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Rows of K points laid end to end, point k's rows copied from graph-set rows
-    ``first[k], first[k] + 1, ...``: each row's point, each point's first row, each row's source row.
+def _row_layout(ptr: Tensor, molecule: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Rows of the points ``molecule[k]`` laid end to end, point k's rows copied from graph-set rows
+    ``ptr[molecule[k]]`` to ``ptr[molecule[k] + 1]``: each row's point, each point's first row, each
+    row's source row.
 
-    Shapes: ``first, counts [K]`` -> ``([R], [K], [R])``, ``R = counts.sum()``.
+    Shapes: ``ptr [M + 1]``, ``molecule [K]`` -> ``([R], [K], [R])``, R rows in all.
     """
+    first = ptr.index_select(0, molecule)
+    counts = ptr.index_select(0, molecule + 1) - first
     point = torch.repeat_interleave(counts)
     start = torch.cumsum(counts, 0) - counts
     rows = (first - start).index_select(0, point)
@@ -74,10 +77,8 @@ def build_path_batch(graphs: GraphSet, molecule: Tensor, alpha: Tensor, requires
     Shapes: ``molecule [K]`` long, ``alpha [K]`` (the features' dtype) -> a batch of K graphs.
     """
     # index_select, not advanced indexing: its CPU path is the faster one for these small gathers
-    atom_point, atom_start, atom_rows = _row_layout(graphs.atom_ptr.index_select(0, molecule),
-                                                    graphs.n_atoms().index_select(0, molecule))
-    pair_point, _, pair_rows = _row_layout(graphs.pair_ptr.index_select(0, molecule),
-                                           graphs.n_pairs().index_select(0, molecule))
+    atom_point, atom_start, atom_rows = _row_layout(graphs.atom_ptr, molecule)
+    pair_point, _, pair_rows = _row_layout(graphs.pair_ptr, molecule)
     # lerp: one fused op, and exactly the baseline at alpha 0 and the input at alpha 1
     x = torch.lerp(graphs.x_base.index_select(0, atom_rows), graphs.x.index_select(0, atom_rows),
                    alpha.index_select(0, atom_point).unsqueeze(1))
