@@ -64,6 +64,26 @@ def _summary(status: pd.Series) -> str:
     return _counts(status.value_counts().to_dict())
 
 
+def _apply(decorators: list, function):
+    """``function`` under ``decorators``, listed in the order they appear in ``--help``."""
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _quadrature_options(function):
+    """The integration options of every command that attributes: --method, --steps, the tolerances."""
+    return _apply([
+        click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
+                     help="Quadrature rule; adaptive refines each path until both tolerances are met."),
+        click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule."),
+        click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01,
+                     show_default=True, help="Relative completeness tolerance (adaptive)."),
+        click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
+                     help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off)."),
+    ], function)
+
+
 @main.command()
 @click.argument("input_file", required=False, type=click.Path(path_type=Path))
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
@@ -107,13 +127,7 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 @click.option("--id-column", default=None, help="Identifier column (CSV/TSV) or property (SDF).")
 @click.option("-a", "--attribute", "attribute_task", default=None,
               help="Also explain this task (name or index) with integrated gradients.")
-@click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
-              help="Quadrature rule of the attributions.")
-@click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule.")
-@click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01, show_default=True,
-              help="Relative completeness tolerance (adaptive).")
-@click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
-              help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off).")
+@_quadrature_options
 @click.option("--top-k", type=click.IntRange(1), default=5, show_default=True, help="Atoms and features in top_atoms/top_features.")
 @click.option("--atom-values/--no-atom-values", default=True, show_default=True,
               help="Write every atom's attribution as a JSON list (column atom_attributions).")
@@ -183,13 +197,7 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
               show_default=True, help="Report folder (report.html, tables, SDF, images).")
 @click.option("--output", "output_kind", type=click.Choice(["logit", "probability"]), default="logit", show_default=True,
               help="Explain the raw logit or the probability.")
-@click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
-              help="Quadrature rule; adaptive refines each path until both tolerances are met.")
-@click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule.")
-@click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01, show_default=True,
-              help="Relative completeness tolerance (adaptive).")
-@click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
-              help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off).")
+@_quadrature_options
 @click.option("--atom-rule", type=click.Choice(["all_pairs", "bonded_pairs", "atoms_only"]), default="all_pairs",
               show_default=True, help="Which pair attributions each atom receives half of.")
 @click.option("--max-cards", type=click.IntRange(0), default=200, show_default=True,
@@ -237,18 +245,16 @@ def _set_options(function):
         click.option("--label-column", help="CSV column of 0/1 labels: only rows labelled 1 (the actives) are used."),
         click.option("--min-probability", type=click.FloatRange(0, 1),
                      help="Only molecules the model scores at least this probability for the task."),
-        click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True),
-        click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule."),
-        click.option("--smiles-column", default="smiles", show_default=True),
-        click.option("--id-column", default=None),
+        _quadrature_options,
+        click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input."),
+        click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input."),
     ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+    return _apply(options, function)
 
 
 def _attributed_set(input_file: Path | None, model: str, target: str, label_column: str | None,
-                    min_probability: float | None, method: str, steps: int, smiles_column: str, id_column: str | None):
+                    min_probability: float | None, method: str, steps: int, tolerance: float,
+                    attribution_tolerance: float, smiles_column: str, id_column: str | None):
     """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids), with a line on what was used.
 
     ``--min-probability`` is applied to a plain prediction before attributing, so molecules below
@@ -270,7 +276,8 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
         low = (predict_table(checkpoint, table)[task] < min_probability).to_numpy()  # rows that fail stay, as errors
         table, below = table[~low], f", {int(low.sum())} below probability {min_probability:g}"
     outcomes = attribute_rows(IntegratedGradients(checkpoint), table, task, progress=len(table) > 20,
-                              method=method, n_steps=steps)
+                              method=method, n_steps=steps, tolerance=tolerance,
+                              attribution_tolerance=attribution_tolerance)
     kept = [o for o in outcomes if o.molecule_map is not None]
     if not kept:
         raise AnalysisInputError(f"no molecules left to analyse in {input_file} (rows: {selected}; "
@@ -282,10 +289,11 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
 
 @main.command()
 @_set_options
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("pharmacophores"), show_default=True)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("pharmacophores"),
+              show_default=True, help="Report folder (tables, ranking plot, summary.html).")
 @click.option("--smarts", "smarts", multiple=True, help="Extra group NAME=SMARTS (repeatable).")
-def pharmacophores(input_file, model, target, label_column, min_probability, method, steps, smiles_column, id_column,
-                   out: Path, smarts: tuple[str, ...]) -> None:
+def pharmacophores(input_file, model, target, label_column, min_probability, method, steps, tolerance,
+                   attribution_tolerance, smiles_column, id_column, out: Path, smarts: tuple[str, ...]) -> None:
     """Rank the groups that carry a task's score across the molecules of INPUT_FILE.
 
     Groups: RDKit pharmacophore families (Donor, Acceptor, Aromatic, Hydrophobe, PosIonizable,
@@ -304,7 +312,7 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
         named[name] = pattern
     patterns = compile_smarts(named)
     checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
-                                                  smiles_column, id_column)
+                                                  tolerance, attribution_tolerance, smiles_column, id_column)
     ranking = write_pharmacophore_report(maps, ids, out, f"{checkpoint.name}, {task}: groups carrying the score", patterns)
     for _, row in ranking.head(5).iterrows():
         click.echo(f"  {row['score']:+.3f}  {row['name']} [{row['kind']}] in {100 * row['prevalence']:.0f}% of molecules")
@@ -313,13 +321,14 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
 
 @main.command("dead-features")
 @_set_options
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dead-features"), show_default=True)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dead-features"),
+              show_default=True, help="Report folder (tables, collision plot, summary.html).")
 @click.option("--values", type=click.Choice(["atom_features", "atoms"]), default="atom_features", show_default=True,
               help="Compare each atom's own feature attributions, or its full atom value (with pair shares).")
 @click.option("--rtol", type=click.FloatRange(0, min_open=True), default=1e-5, show_default=True,
               help="Ties: values within rtol x the molecule's largest |value|.")
-def dead_features(input_file, model, target, label_column, min_probability, method, steps, smiles_column, id_column,
-                  out: Path, values: str, rtol: float) -> None:
+def dead_features(input_file, model, target, label_column, min_probability, method, steps, tolerance,
+                  attribution_tolerance, smiles_column, id_column, out: Path, values: str, rtol: float) -> None:
     """Find atoms with identical attributions that are not symmetry-equivalent (dead features).
 
     Reports, per molecule, the tied atoms, the radius at which their neighbourhoods first differ
@@ -331,7 +340,7 @@ def dead_features(input_file, model, target, label_column, min_probability, meth
     from molattr.report.analysis_report import write_dead_feature_report
 
     checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
-                                                  smiles_column, id_column)
+                                                  tolerance, attribution_tolerance, smiles_column, id_column)
     summary = write_dead_feature_report(maps, ids, out, f"{checkpoint.name}, {task}: dead features", values, rtol)
     click.echo(f"{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) "
                f"have tied non-equivalent atoms ({100 * summary['within_radius'][1]:.1f}% with different neighbours); "
