@@ -1,4 +1,4 @@
-"""Passes side by side: order, bounded look-ahead, real concurrency, errors, torch's thread setting."""
+"""Passes side by side: order, bounded look-ahead, no idle thread, real concurrency, errors, torch's thread setting."""
 from __future__ import annotations
 
 import threading
@@ -6,7 +6,7 @@ import threading
 import pytest
 import torch
 
-from molattr.attribution.pass_threads import map_in_threads, torch_threads
+from molattr.attribution.pass_threads import QUEUED_PER_THREAD, map_in_threads, torch_threads
 
 
 def test_results_come_in_order_from_threads_running_at_once():
@@ -22,10 +22,22 @@ def test_results_come_in_order_from_threads_running_at_once():
     assert {threads for _, threads in results} == {1}  # each pass on one intra-op thread
 
 
-def test_at_most_threads_items_run_ahead_of_the_consumer():
+def test_a_bounded_number_of_items_run_ahead_of_the_consumer():
     started = []
     for k, _ in enumerate(map_in_threads(lambda item: started.append(item), range(20), threads=3)):
-        assert len(started) <= k + 1 + 3
+        assert len(started) <= k + 1 + QUEUED_PER_THREAD * 3
+
+
+def test_a_thread_that_finishes_early_starts_a_queued_item():
+    third_started = threading.Event()
+
+    def work(item: int) -> bool:
+        if item == 2:
+            third_started.set()
+        # the first item waits for the third: with only two items submitted, it would wait in vain
+        return third_started.wait(timeout=5) if item == 0 else True
+
+    assert list(map_in_threads(work, range(4), threads=2)) == [True] * 4
 
 
 def test_an_error_is_raised_at_its_item_and_torch_threads_are_restored():

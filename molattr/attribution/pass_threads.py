@@ -19,6 +19,10 @@ import torch
 T = TypeVar("T")
 R = TypeVar("R")
 
+#: Items submitted per thread: a thread that finishes its item starts a queued one at once instead
+#: of idling until the oldest item, the one consumed next, is done (about 5-10% on two cores).
+QUEUED_PER_THREAD = 2
+
 
 @contextmanager
 def torch_threads(count: int) -> Iterator[None]:
@@ -34,9 +38,10 @@ def torch_threads(count: int) -> Iterator[None]:
 def map_in_threads(function: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
     """``map(function, items)`` in order, ``threads`` items computed at once.
 
-    At most ``threads`` results are computed ahead of the one being consumed, so memory stays at
-    ``threads + 1`` passes' worth. An exception in ``function`` is raised here, at its item; the
-    items not yet started are dropped.
+    At most ``QUEUED_PER_THREAD * threads`` items are submitted ahead of the one being consumed:
+    ``threads`` passes hold their working memory at a time, and the finished ones wait with their
+    results (a pass's inputs and gradients). An exception in ``function`` is raised here, at its
+    item; the items not yet started are dropped.
     """
     if threads < 1:
         raise ValueError(f"threads must be >= 1 (got {threads})")
@@ -44,7 +49,9 @@ def map_in_threads(function: Callable[[T], R], items: Iterable[T], threads: int)
     with torch_threads(1):
         # each worker sets its own OpenMP thread count: a new thread does not inherit the caller's
         pool = ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,))
-        pending: deque[Future[R]] = deque(pool.submit(function, item) for item in islice(remaining, threads))
+        pending: deque[Future[R]] = deque(
+            pool.submit(function, item) for item in islice(remaining, QUEUED_PER_THREAD * threads)
+        )
         try:
             while pending:
                 result = pending.popleft().result()
