@@ -15,6 +15,7 @@ from molattr.batch import explain, score
 from molattr.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from molattr.chem import parse_smiles, to_mol
 from molattr.errors import (
+    AnalysisInputError,
     CheckpointError,
     FeaturizationMismatchError,
     InputFileError,
@@ -32,7 +33,7 @@ __version__ = "0.1.0"
 load_model = load_checkpoint
 
 __all__ = [
-    "Attribution", "AttributionInputError", "IntegratedGradients", "Method", "NonFiniteOutputError", "ReferenceBaselines",
+    "AnalysisInputError", "Attribution", "AttributionInputError", "IntegratedGradients", "Method", "NonFiniteOutputError", "ReferenceBaselines",
     "Checkpoint", "CheckpointError", "FeatureSpec", "FeaturizationMismatchError", "InputFileError",
     "InvalidMoleculeError", "MolattrError", "MoleculeMap", "explain", "featurize", "map_attribution", "score", "load_checkpoint", "load_model", "parse_smiles",
     "predict", "predict_graphs", "predict_table", "save_checkpoint", "to_mol",

@@ -30,7 +30,16 @@ _REQUIRED = {"format": str, "format_version": int, "architecture": dict, "tasks"
 
 @dataclass
 class Checkpoint:
-    """A loaded model with what it needs to be run correctly."""
+    """A loaded model with what it needs to be run correctly.
+
+    Attributes:
+        model: the weave network, in eval mode.
+        spec: the featurization it was trained on (molecules are featurized with it).
+        tasks: task names, one per output column.
+        task_type: ``"classification"`` (outputs are logits) or ``"regression"``.
+        config: the checkpoint's ``config.json`` (architecture, training, metrics).
+        path: the checkpoint folder.
+    """
 
     model: WeaveModel
     spec: FeatureSpec
@@ -41,6 +50,7 @@ class Checkpoint:
 
     @property
     def name(self) -> str:
+        """The checkpoint's name (its folder's name when the config has none)."""
         return str(self.config.get("name", self.path.name))
 
 
@@ -113,6 +123,15 @@ def load_checkpoint(name_or_path: str | Path, device: str | torch.device = "cpu"
     _load_weights(folder, model)
     model.to(device).eval()
     return Checkpoint(model, spec, list(config["tasks"]), config["task_type"], config, folder)
+
+
+#: A model as the script API takes it: a loaded checkpoint, a shipped name or a checkpoint folder.
+Model = Checkpoint | str | Path
+
+
+def as_checkpoint(model: Model) -> Checkpoint:
+    """``model`` itself when loaded, else :func:`load_checkpoint` of the name or folder."""
+    return model if isinstance(model, Checkpoint) else load_checkpoint(model)
 
 
 def _read_config(folder: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ stderr, no traceback); 2 a usage error.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from molattr.attribution.quadrature import Method
+from molattr.attribution.quadrature import Method, nodes_and_weights
 from molattr.batch.prepare import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS
 from molattr.checkpoint import load_checkpoint
 from molattr.data.moleculenet import locate, recipe
@@ -81,7 +82,23 @@ def _quadrature_options(function):
                      show_default=True, help="Relative completeness tolerance (adaptive)."),
         click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
                      help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off)."),
+        _checked_steps,
     ], function)
+
+
+def _checked_steps(function):
+    """``function``, after refusing a fixed rule with too few --steps (the trapezoid rule needs 2) as a usage error."""
+
+    @functools.wraps(function)
+    def checked(*args, method: str, steps: int, **kwargs):
+        if method != Method.ADAPTIVE.value:
+            try:
+                nodes_and_weights(method, steps)
+            except ValueError as error:
+                raise click.BadParameter(str(error), param_hint="--steps") from None
+        return function(*args, method=method, steps=steps, **kwargs)
+
+    return checked
 
 
 @main.command()

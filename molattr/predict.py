@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data
 
-from molattr.checkpoint import Checkpoint
+from molattr.checkpoint import Checkpoint, Model, as_checkpoint
 from molattr.data.featurize_rows import featurize_rows
 from molattr.errors import FeaturizationMismatchError
 from molattr.scoring import raw_scores
@@ -63,8 +63,9 @@ def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int =
     return pd.concat([out, pd.DataFrame(values, columns=checkpoint.tasks)], axis=1)
 
 
-def predict(checkpoint: Checkpoint, smiles: Sequence[str], ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """Predict a list of SMILES; see :func:`predict_table` for the columns."""
+def predict(model: Model, smiles: Sequence[str], ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Predict a list of SMILES with ``model`` (a loaded checkpoint, a shipped name or a checkpoint
+    folder); see :func:`predict_table` for the columns."""
     table = pd.DataFrame({"id": list(ids) if ids is not None else [str(k) for k in range(len(smiles))],
                           "smiles": list(smiles)})
-    return predict_table(checkpoint, table)
+    return predict_table(as_checkpoint(model), table)

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -57,6 +58,14 @@ def test_predictions_are_probabilities(saved: Path):
     values = table.loc[ok, ["a", "b"]].to_numpy()
     assert ((values > 0) & (values < 1)).all()
     assert table.loc[~ok, "status"].item() == "unparsable" and np.isnan(table.loc[~ok, "a"].item())
+
+
+def test_predict_takes_a_checkpoint_its_folder_or_a_shipped_name(saved: Path):
+    by_folder = predict(saved, SMILES)
+    pd.testing.assert_frame_equal(by_folder, predict(load_checkpoint(saved), SMILES))
+    shipped = predict("w2n2-tox21", SMILES)
+    assert list(shipped.columns[-12:]) == load_checkpoint("w2n2-tox21").tasks
+    assert (shipped["status"] == "ok").all()
 
 
 def test_tampered_spec_is_rejected(saved: Path):

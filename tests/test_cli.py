@@ -120,6 +120,17 @@ def test_evaluate_matches_training_data(trained: Path, labelled_csv: Path, tmp_p
     assert 0.0 <= json.loads(out.read_text())["mean_roc_auc"] <= 1.0
 
 
+@pytest.mark.parametrize("command", ["attribute", "score", "pharmacophores", "dead-features"])
+def test_too_few_steps_for_the_rule_is_a_usage_error_before_any_work(command: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [command, "-t", "NR-AhR", "--method", "trapezoid", "--steps", "1",
+                                       "-o", str(tmp_path / "out")] if command != "score" else
+                                [command, "-a", "NR-AhR", "--method", "trapezoid", "--steps", "1",
+                                 "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 2, result.output
+    assert "--steps" in result.output and ">= 2 for trapezoid" in result.output
+    assert not list(tmp_path.iterdir())
+
+
 def test_card_and_train_usage_errors(trained: Path) -> None:
     result = CliRunner().invoke(main, ["card", str(trained)])
     assert result.exit_code == 0, result.output

@@ -150,6 +150,16 @@ def test_parquet_resume_and_other_settings_refused(tmp_path, checkpoint, monkeyp
     assert not out.with_name(out.name + ".parts").exists()
 
 
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(tmp_path, checkpoint):
+    source = tmp_path / "hits.sdf"
+    with Chem.SDWriter(str(source)) as writer:
+        writer.write(Chem.MolFromSmiles("c1ccccc1O"))
+    before = source.read_bytes()
+    with pytest.raises(InputFileError, match="is the input file"):
+        score_file(InputSpec(str(source)), tmp_path / "." / "hits.sdf", Scorer(checkpoint), progress=False)
+    assert source.read_bytes() == before
+
+
 @pytest.mark.slow
 def test_kill_9_mid_run_then_resume(tmp_path):
     """A real crash: the process is killed with SIGKILL between chunks or mid-write."""

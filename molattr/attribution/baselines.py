@@ -65,6 +65,8 @@ class ReferenceBaselines:
         self._generator = torch.Generator().manual_seed(self.seed)
 
     def paths(self, graph: Data) -> list[PathInput]:
+        """``n_samples`` paths to ``graph``, each from a baseline of atom rows and pair rows (of the
+        same graph distance) drawn from the references."""
         out = []
         for _ in range(self.n_samples):
             atoms = self._atoms[torch.randint(len(self._atoms), (graph.x.shape[0],), generator=self._generator)]

@@ -78,6 +78,7 @@ class IntegratedGradients:
 
     @property
     def device(self) -> torch.device:
+        """Where the forward and backward passes run."""
         return self.integrator.device
 
     @property
@@ -161,6 +162,12 @@ class IntegratedGradients:
         return scores.double().cpu().numpy()
 
     def selector(self, probe: Data, target: int | str, output: str) -> tuple[int, str, Callable[[Tensor], Tensor]]:
+        """The target's index, its name and the function taking raw outputs ``[n_graphs, n_tasks]``
+        to the attributed score ``[n_graphs]``, after checking the model's output shape on ``probe``.
+
+        Raises:
+            AttributionInputError: an unknown output or target, or a model whose output is not 2D.
+        """
         self.model.check_output(output)
         with torch.no_grad(), self.integrator.evaluating():
             x = probe.x.to(self.device, self.integrator.dtype)
@@ -173,6 +180,8 @@ class IntegratedGradients:
         return index, name, make_selector(index, output)
 
     def baseline_paths(self, k: int, graph: Data, baseline: Baseline) -> list[PathInput]:
+        """The integration paths of molecule ``k`` (``graph``): one from the zero or given baseline,
+        or one per drawn baseline with :class:`ReferenceBaselines`."""
         if baseline is None:
             return zero_paths(graph)
         if isinstance(baseline, ReferenceBaselines):

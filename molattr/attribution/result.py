@@ -82,6 +82,7 @@ class Attribution:
         return abs(self.gap) / abs(self.delta) if abs(self.delta) >= MIN_DELTA else math.nan
 
     def summary(self) -> str:
+        """One line: SMILES, target, F(input), F(baseline), the attributions' sum, the gap and the evaluations."""
         rel = "n/a" if math.isnan(self.relative_gap) else f"{100 * self.relative_gap:.2f}%"
         return (f"{self.smiles} [{self.target_name}, {self.output}] F(input)={self.prediction:.4f} "
                 f"F(baseline)={self.baseline_prediction:.4f} sum={self.total:.4f} gap={self.gap:+.2e} ({rel}), "

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 
@@ -10,17 +9,10 @@ from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.batch.prepare import Preparer, RowLimits
 from molattr.batch.run import DEFAULT_CHUNK_SIZE, chunked
 from molattr.batch.scorer import AttributionOptions, Scorer
-from molattr.checkpoint import Checkpoint, load_checkpoint
+from molattr.checkpoint import Model, as_checkpoint
 from molattr.data.records import Record
 from molattr.errors import InputFileError
 from molattr.mapping.molecule_map import AtomRule, MoleculeMap, map_attribution
-
-Model = Checkpoint | str | Path
-
-
-def _checkpoint(model: Model) -> Checkpoint:
-    return model if isinstance(model, Checkpoint) else load_checkpoint(model)
-
 
 def score(model: Model, molecules: Sequence[str] | pd.DataFrame, attribute: int | str | None = None,
           smiles_column: str = "smiles", id_column: str | None = None, limits: RowLimits = RowLimits(),
@@ -38,7 +30,7 @@ def score(model: Model, molecules: Sequence[str] | pd.DataFrame, attribute: int 
 
         table = molattr.score("w2n2-tox21", ["CCO", "c1ccccc1O"], attribute="NR-AhR")
     """
-    checkpoint = _checkpoint(model)
+    checkpoint = as_checkpoint(model)
     records = _records(molecules, smiles_column, id_column)
     options = AttributionOptions(target=attribute, **attribution_options) if attribute is not None else None
     if options is None and attribution_options:
@@ -63,7 +55,7 @@ def explain(model: Model, molecules, target: int | str, atom_rule: AtomRule = "a
         aspirin = molattr.explain("w2n2-tox21", "CC(=O)Oc1ccccc1C(=O)O", target="SR-MMP")
         aspirin.top(aspirin.atoms(), 3)
     """
-    result = IntegratedGradients(_checkpoint(model), device=device).attribute(molecules, target=target, **attribute_kwargs)
+    result = IntegratedGradients(as_checkpoint(model), device=device).attribute(molecules, target=target, **attribute_kwargs)
     if isinstance(result, list):
         return [map_attribution(a, atom_rule) for a in result]
     return map_attribution(result, atom_rule)

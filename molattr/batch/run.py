@@ -48,6 +48,7 @@ class RunSummary:
 
     @property
     def rate(self) -> float:
+        """Rows scored per second in this run (rows of a resumed run's earlier part not counted)."""
         done = self.rows - self.resumed_rows
         return done / self.seconds if self.seconds > 0 else float("nan")
 
@@ -68,11 +69,15 @@ def score_file(spec: InputSpec, output: Path, scorer: Scorer, limits: RowLimits 
     when the run completes.
 
     Raises:
-        InputFileError: unreadable input, an interrupted run's progress file without ``resume``,
-            ``resume`` without one (or from standard input), or a progress file of other settings.
+        InputFileError: unreadable input, an output that is the input file, an interrupted run's
+            progress file without ``resume``, ``resume`` without one (or from standard input), or a
+            progress file of other settings.
     """
     if chunk_size < 1:
         raise InputFileError(f"chunk size must be >= 1 (got {chunk_size})")
+    if spec.source != STDIN and output.exists() and output.samefile(spec.source):
+        raise InputFileError(f"the output {output} is the input file {spec.source}: writing it would erase the "
+                             "input; choose another output path")
     state_path = progress_path(output)
     key = fingerprint({"input": spec.identity(), "reader": asdict(spec), "columns": scorer.columns,
                        "model": scorer.checkpoint.name, "spec": scorer.checkpoint.spec.hash,

@@ -86,6 +86,7 @@ class Scorer:
 
     @property
     def columns(self) -> list[str]:
+        """The output table's columns: row bookkeeping, one per task, then the attribution columns."""
         return BASE_COLUMNS + list(self.checkpoint.tasks) + (ATTRIBUTION_COLUMNS if self.attribution else [])
 
     def score(self, records: Sequence[Record], prepared: Sequence[PreparedRow]) -> ScoredChunk:

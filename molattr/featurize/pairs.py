@@ -1,4 +1,5 @@
-"""Atom pairs within a graph distance and their features, by vectorized breadth-first search."""
+"""Atom pairs within a graph distance and their features: from RDKit's distance matrix, or a
+vectorized breadth-first search for large molecules."""
 from __future__ import annotations
 
 from dataclasses import dataclass

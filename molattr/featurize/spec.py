@@ -91,10 +91,12 @@ class FeatureSpec:
 
     @property
     def n_atom_features(self) -> int:
+        """Columns of the atom features ``x [n_atoms, F_a]``."""
         return len(_ATOM_COLUMNS[self.preset])
 
     @property
     def n_pair_features(self) -> int:
+        """Columns of the pair features ``edge_attr [n_pairs, F_p]``."""
         return len(_PAIR_COLUMNS[self.preset])
 
     @property

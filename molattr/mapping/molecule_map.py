@@ -26,6 +26,8 @@ from molattr.attribution.result import Attribution
 from molattr.chem import to_mol
 from molattr.errors import AttributionInputError
 
+#: Which pair attributions an atom's value includes (half of each): every pair it is in, its bonded
+#: pairs only, or none (its own atom features only).
 AtomRule = Literal["all_pairs", "bonded_pairs", "atoms_only"]
 ATOM_RULES: tuple[str, ...] = ("all_pairs", "bonded_pairs", "atoms_only")
 
@@ -159,7 +161,7 @@ def map_attribution(attribution: Attribution, atom_rule: AtomRule = "all_pairs")
     """Map an :class:`Attribution` onto its molecule (see the module docstring for the atom rule).
 
     NaN attributions stay NaN in every value they enter (an atom with a NaN feature has a NaN
-    value); the drawings leave such atoms uncoloured.
+    value); the drawings colour such atoms grey.
 
     Raises:
         AttributionInputError: an unknown ``atom_rule`` or an attribution without a usable molecule.
