@@ -39,8 +39,8 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
 
     Raises:
         InvalidMoleculeError: reason ``"empty"`` for blank input or a molecule with no atoms,
-            ``"unparsable"`` for non-ASCII text (undecodable bytes) or when RDKit cannot parse or
-            sanitize it (the RDKit message is the detail).
+            ``"unparsable"`` for non-ASCII text (undecodable bytes), whitespace inside the SMILES,
+            or when RDKit cannot parse or sanitize it (the RDKit message is the detail).
     """
     if fragments not in ("largest", "all"):
         raise ValueError(f"fragments must be 'largest' or 'all' (got {fragments!r})")
@@ -51,6 +51,9 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
         raise InvalidMoleculeError(smiles, "empty", "no SMILES on this row")
     if not text.isascii():
         raise InvalidMoleculeError(text, "unparsable", "SMILES must be ASCII (non-ASCII or undecodable bytes found)")
+    if any(c.isspace() for c in text):
+        raise InvalidMoleculeError(text, "unparsable", "SMILES contains whitespace (RDKit would read only the part "
+                                                       "before it; a name belongs in its own column)")
     mol = _mol_from_smiles(text)
     return _finish(mol, text, fragments)
 

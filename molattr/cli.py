@@ -11,19 +11,23 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 import pandas as pd
 
 from molattr.attribution.quadrature import Method, nodes_and_weights
-from molattr.batch.prepare import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS
-from molattr.checkpoint import load_checkpoint
+from molattr.checkpoint import Checkpoint, load_checkpoint
 from molattr.data.moleculenet import locate, recipe
+from molattr.data.row_limits import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS, RowLimits
 from molattr.data.tables import read_molecules
 from molattr.errors import MolattrError
 from molattr.featurize import FeatureSpec
 from molattr.predict import predict_table
 from molattr.resources import datasets_dir, models_dir
+
+if TYPE_CHECKING:
+    from molattr.report.attribute_rows import RowOutcome
 
 DEFAULT_MODEL = "w2n2-tox21"
 
@@ -33,20 +37,35 @@ def _example_input() -> Path:
 
 
 class _Group(click.Group):
-    """Turn molattr errors into one clean line and exit code 1."""
+    """Turn molattr errors and file-system errors (a missing input, an unwritable output) into one
+    clean line and exit code 1."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except MolattrError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(1)
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="molattr")
 def main() -> None:
     """Explain molecular graph networks: weave featurization, models, predictions, attributions."""
+
+
+def _table_path(path: Path) -> Path:
+    """An output table's path, refused unless it ends in .csv or .parquet."""
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise click.BadParameter(f"{path}: the table is written as .csv or .parquet (got {path.suffix or 'no suffix'!r})",
+                                 param_hint="--output")
+    return path
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -77,13 +96,30 @@ def _quadrature_options(function):
     return _apply([
         click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
                      help="Quadrature rule; adaptive refines each path until both tolerances are met."),
-        click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Nodes of a fixed rule."),
+        click.option("--steps", type=click.IntRange(1), default=50, show_default=True,
+                     help="Nodes of a fixed rule (adaptive chooses its own nodes)."),
         click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.01,
                      show_default=True, help="Relative completeness tolerance (adaptive)."),
         click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
                      help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off)."),
         _checked_steps,
     ], function)
+
+
+def _limit_options(function):
+    """--max-atoms and --any-element, passed to ``function`` as one ``limits`` (:class:`RowLimits`)."""
+
+    @functools.wraps(function)
+    def with_limits(*args, max_atoms: int, any_element: bool, **kwargs):
+        return function(*args, limits=RowLimits(max_atoms, None if any_element else NAMED_ELEMENTS), **kwargs)
+
+    return _apply([
+        click.option("--max-atoms", type=click.IntRange(1), default=DEFAULT_MAX_ATOMS, show_default=True,
+                     help="Heavy atoms above which a molecule is 'too_large'."),
+        click.option("--any-element", is_flag=True,
+                     help="Score elements the featurizer does not name (metals, B, Si, ...) as 'other' "
+                          "instead of 'unsupported_element'."),
+    ], with_limits)
 
 
 def _checked_steps(function):
@@ -104,22 +140,24 @@ def _checked_steps(function):
 @main.command()
 @click.argument("input_file", required=False, type=click.Path(path_type=Path))
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("predictions.csv"), show_default=True,
-              help="Output table (.csv or .parquet).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("predictions.csv"),
+              show_default=True, callback=lambda ctx, param, value: _table_path(value), help="Output table (.csv or .parquet).")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
 @click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
+@_limit_options
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the predictions as a table.")
-def predict(input_file: Path | None, model: str, output: Path, smiles_column: str, id_column: str | None, show: bool) -> None:
+def predict(input_file: Path | None, model: str, output: Path, smiles_column: str, id_column: str | None,
+            limits: RowLimits, show: bool) -> None:
     """Predict every task for each molecule of INPUT_FILE (.smi, .csv, .tsv, optionally .gz).
 
     Without INPUT_FILE, the example drugs shipped in datasets/examples/drugs.smi are used.
     Every input row comes out once, in order, with a status (ok, ok_salt_stripped, empty,
-    unparsable, featurization_failed) and, for errors, the reason.
+    unparsable, unsupported_element, too_large, featurization_failed) and, for errors, the reason.
     """
     input_file = input_file or _example_input()
     checkpoint = load_checkpoint(model)
     table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
-    result = predict_table(checkpoint, table, progress=len(table) > 1000)
+    result = predict_table(checkpoint, table, progress=len(table) > 1000, limits=limits)
     _write_table(result, output)
     kind = "probability" if checkpoint.task_type == "classification" else "value"
     if show:
@@ -150,11 +188,9 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
               help="Write every atom's attribution as a JSON list (column atom_attributions).")
 @click.option("--heatmaps", "heatmap_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write a heatmap per attributed molecule into this folder (row-<n>.svg).")
-@click.option("--heatmap-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
-@click.option("--max-atoms", type=click.IntRange(1), default=DEFAULT_MAX_ATOMS, show_default=True,
-              help="Heavy atoms above which a molecule is 'too_large'.")
-@click.option("--any-element", is_flag=True,
-              help="Score elements the featurizer does not name (metals, B, Si, ...) as 'other' instead of 'unsupported_element'.")
+@click.option("--heatmap-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
+              help="Image format of --heatmaps.")
+@_limit_options
 @click.option("--chunk-size", type=click.IntRange(1), default=1000, show_default=True,
               help="Rows per chunk (memory and resume granularity).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Featurization processes.")
@@ -165,7 +201,7 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 def score(input_file: str | None, model: str, output: Path, input_format: str | None, smiles_column: str,
           id_column: str | None, attribute_task: str | None, method: str, steps: int, tolerance: float,
           attribution_tolerance: float, top_k: int,
-          atom_values: bool, heatmap_dir: Path | None, heatmap_format: str, max_atoms: int, any_element: bool,
+          atom_values: bool, heatmap_dir: Path | None, heatmap_format: str, limits: RowLimits,
           chunk_size: int, workers: int, device: str, resume: bool, progress: bool, fail_on_row_errors: bool) -> None:
     """Score every molecule of INPUT_FILE (.smi, .csv, .tsv, .sdf, optionally .gz; '-' for
     standard input) with every task of the model, optionally with attributions.
@@ -173,30 +209,35 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
     Streams in chunks (memory stays flat however long the file). Every input row comes out
     exactly once, in input order, with a status: ok, ok_salt_stripped, empty, unparsable,
     unsupported_element, too_large, featurization_failed, model_failed, attribution_failed; errors
-    carry their reason in 'error'. After an interruption, the same command with --resume
-    continues where it stopped. Without INPUT_FILE, the example drugs are scored.
+    carry their reason in 'error'. Task columns hold probabilities (values for regression); with
+    --attribute, the attr_* columns are in the explained score's units: the logit for
+    classification. After an interruption, the same command with --resume continues where it
+    stopped. Without INPUT_FILE, the example drugs are scored.
 
     Exit codes: 0 done (row errors are statuses), 1 input/model error, 2 usage error,
     3 row errors with --fail-on-row-errors, 130 interrupted (resume with --resume).
     """
-    from molattr.batch import AttributionOptions, InputSpec, RowLimits, Scorer, score_file
+    from molattr.batch import AttributionOptions, InputSpec, Scorer, score_file
+    from molattr.batch.progress import progress_path
 
     source = input_file or str(_example_input())
     checkpoint = load_checkpoint(model)
     options = None
     if attribute_task is not None:
-        options = AttributionOptions(_task(checkpoint.tasks, attribute_task), method=method, n_steps=steps,
+        options = AttributionOptions(_task(checkpoint.tasks, attribute_task, "--attribute"), method=method, n_steps=steps,
                                      tolerance=tolerance, attribution_tolerance=attribution_tolerance,
                                      top_k=top_k, atom_values=atom_values,
                                      heatmap_dir=heatmap_dir, heatmap_format=heatmap_format)
     scorer = Scorer(checkpoint, options, device)
-    limits = RowLimits(max_atoms, None if any_element else NAMED_ELEMENTS)
     spec = InputSpec(source, input_format, smiles_column, id_column)
     try:
         summary = score_file(spec, output, scorer, limits, workers, chunk_size, resume, progress)
     except KeyboardInterrupt:
-        click.secho(f"interrupted: the rows done so far are in {output}; run the same command with --resume to continue",
-                    fg="yellow", err=True)
+        if progress_path(output).exists():
+            click.secho(f"interrupted: the rows done so far are in {output}; run the same command with --resume "
+                        "to continue", fg="yellow", err=True)
+        else:
+            click.secho("interrupted before the first chunk was written: run the same command again", fg="yellow", err=True)
         sys.exit(130)
     resumed = f", {summary.resumed_rows} of them from the interrupted run" if summary.resumed_rows else ""
     click.echo(f"{summary.rows} rows ({_counts(summary.counts)})"
@@ -239,6 +280,7 @@ def attribute(input_file: Path | None, model: str, target: str | None, out: Path
     input_file = input_file or _example_input()
     checkpoint = load_checkpoint(model)
     task = _task(checkpoint.tasks, target)
+    _check_output_kind(checkpoint, output_kind)
     table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
     ig = IntegratedGradients(checkpoint, device=device)
     outcomes = attribute_rows(ig, table, task, atom_rule, progress=len(table) > 20, output=output_kind, method=method,
@@ -248,9 +290,21 @@ def attribute(input_file: Path | None, model: str, target: str | None, out: Path
     report = write_report(outcomes, out, context, max_cards, with_3d)
     statuses = pd.Series([o.status for o in outcomes], dtype=str)
     click.echo(f"{len(outcomes)} rows ({_summary(statuses)}) -> {report}")
+    _echo_row_errors(input_file, outcomes)
+
+
+def _echo_row_errors(input_file: Path, outcomes: list[RowOutcome]) -> None:
+    """Each row that could not be attributed, with its file, line and reason, on stderr."""
     for o in outcomes:
         if o.error:
             click.echo(f"  {input_file}, line {o.line}: {o.error}", err=True)
+
+
+def _check_output_kind(checkpoint: Checkpoint, output_kind: str, option: str = "--output") -> None:
+    """Refuse probabilities of a regression model's values as a usage error, before any work."""
+    if output_kind == "probability" and checkpoint.task_type != "classification":
+        raise click.BadParameter(f"{checkpoint.name} is a {checkpoint.task_type} model: its outputs are values, "
+                                 "not probabilities", param_hint=option)
 
 
 def _set_options(function):
@@ -283,6 +337,8 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
     input_file = input_file or _example_input()
     checkpoint = load_checkpoint(model)
     task = _task(checkpoint.tasks, target)
+    if min_probability is not None:
+        _check_output_kind(checkpoint, "probability", "--min-probability")
     table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
     if label_column is not None:
         if label_column not in table.columns:
@@ -301,6 +357,7 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
                                  f"label and probability filters: {label_column or 'none'}, {min_probability or 'none'})")
     click.echo(f"{len(kept)} molecules analysed for {task} ({selected} rows selected, "
                f"{len(outcomes) - len(kept)} could not be attributed{below})")
+    _echo_row_errors(input_file, outcomes)
     return checkpoint, task, [o.molecule_map for o in kept], [o.id for o in kept]
 
 
@@ -352,7 +409,7 @@ def dead_features(input_file, model, target, label_column, min_probability, meth
     and their environments at that radius; over the set, the fraction of molecules with such ties
     (all, and with different neighbours), the environments that collide and the feature columns whose
     attribution is always zero. Writes OUT/collisions.csv, environment_pairs.csv, summary.json,
-    collisions.png and summary.html.
+    summary.html and, when any atoms tie, collisions.png.
     """
     from molattr.report.analysis_report import write_dead_feature_report
 
@@ -376,8 +433,9 @@ def planted() -> None:
               help="Recipe JSON (default: the shipped datasets/planted/rules.json).")
 @click.option("--with-tox21/--without-tox21", default=True, show_default=True,
               help="Add the Tox21 molecules (local MoleculeNet file or download) to RDKit's NCI set.")
-@click.option("--eval-fraction", type=click.FloatRange(0.05, 0.5), default=0.2, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--eval-fraction", type=click.FloatRange(0.05, 0.5), default=0.2, show_default=True,
+              help="Share of the molecules written to eval.csv (the rest to train.csv).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/eval shuffle.")
 def planted_build(out: Path, rules_path: Path | None, with_tox21: bool, eval_fraction: float, seed: int) -> None:
     """Label RDKit's NCI molecules (and Tox21's) with every rule; write OUT/train.csv and OUT/eval.csv."""
     import numpy as np
@@ -405,14 +463,16 @@ def planted_build(out: Path, rules_path: Path | None, with_tox21: bool, eval_fra
 @planted.command("evaluate")
 @click.option("-m", "--model", required=True, help="Checkpoint trained on the planted tasks.")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="eval.csv of `planted build`.")
-@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--max-positives", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Recipe JSON the data was built with (default: the shipped datasets/planted/rules.json).")
+@click.option("--max-positives", type=click.IntRange(1), default=200, show_default=True,
+              help="Positive molecules scored per rule (drawn at random, seeded, when DATA has more).")
 @click.option("--steps", type=click.IntRange(1), default=50, show_default=True, help="Gauss–Legendre nodes.")
 @click.option("--baseline", type=click.Choice(["zero", "expected"]), default="zero", show_default=True,
               help="IG baseline: all-zero features (the paper's), or expected gradients over baselines drawn from DATA's molecules.")
 @click.option("--samples", type=click.IntRange(1), default=16, show_default=True,
               help="Baselines per molecule with --baseline expected (drawn from 200 random molecules of DATA).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the table as JSON.")
 def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positives: int, steps: int, baseline: str,
                      samples: int, json_out: Path | None) -> None:
     """Per-molecule AUROC of the planted atoms (IG vs gradient vs gradient × input), per pattern of
@@ -421,39 +481,44 @@ def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positi
     from molattr.analysis.planted_evaluation import evaluate_planted
 
     checkpoint = load_checkpoint(model)
-    table = pd.read_csv(data)
-    result = evaluate_planted(checkpoint, table["smiles"].astype(str).tolist(), PlantedRecipe.load(rules_path),
+    table = read_molecules(data)
+    result = evaluate_planted(checkpoint, table["smiles"].tolist(), PlantedRecipe.load(rules_path),
                               max_positives, n_steps=steps, baseline=baseline, n_samples=samples)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         click.echo(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.to_json(orient="records", indent=2) + "\n")
 
 
 @main.command()
 @click.argument("data", required=False, type=click.Path(path_type=Path))
 @click.option("--dataset", help="MoleculeNet data set name (tox21, delaney, ...) instead of DATA.")
-@click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Checkpoint folder to write.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Checkpoint folder to write (created before training starts).")
 @click.option("--tasks", help="Comma-separated task columns (default: every column but the SMILES).")
 @click.option("--task-type", type=click.Choice(["classification", "regression"]), help="Default: from the recipe, else classification.")
 @click.option("--smiles-column", default=None, help="SMILES column (default: the recipe's, else 'smiles').")
 @click.option("--layers", type=click.IntRange(1, 4), default=2, show_default=True, help="Weave modules: k in W{k}N{d}.")
-@click.option("--max-distance", default="2", show_default=True, help="Pair graph distance: d in W{k}N{d}, or 'inf'.")
-@click.option("--preset", type=click.Choice(["full", "simple"]), default="full", show_default=True)
-@click.option("--split", "split_kind", type=click.Choice(["random", "scaffold"]), default="random", show_default=True)
-@click.option("--epochs", type=click.IntRange(1), default=80, show_default=True)
+@click.option("--max-distance", default="2", show_default=True, callback=lambda ctx, param, value: _max_distance(value),
+              help="Pair graph distance: d in W{k}N{d} (a positive integer), or 'inf' for all pairs.")
+@click.option("--preset", type=click.Choice(["full", "simple"]), default="full", show_default=True,
+              help="Featurization: full (27 atom / 12 pair features) or simple (the paper's atom type, bond and distance).")
+@click.option("--split", "split_kind", type=click.Choice(["random", "scaffold"]), default="random", show_default=True,
+              help="Train/validation/test split (80/10/10): random rows, or Bemis-Murcko scaffolds kept together.")
+@click.option("--epochs", type=click.IntRange(1), default=80, show_default=True, help="Most epochs to train.")
 @click.option("--patience", type=click.IntRange(1), default=15, show_default=True, help="Early stopping patience (epochs).")
-@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True)
-@click.option("--lr", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Molecules per training batch.")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True, help="Adam learning rate.")
 @click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default="constant", show_default=True,
               help="Learning rate over the epochs: constant, or cosine decay from --lr to 0 at --epochs.")
 @click.option("--monitor", type=click.Choice(["metric", "loss"]), default="metric", show_default=True,
               help="What early stopping and the kept epoch go by: the validation metric (mean ROC-AUC or RMSE) "
                    "or the validation loss.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split, the initial weights and the batch order.")
 @click.option("--description", default="", help="One paragraph for the model card (what the tasks mean, units).")
 def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, task_type: str | None,
-          smiles_column: str | None, layers: int, max_distance: str, preset: str, split_kind: str, epochs: int,
+          smiles_column: str | None, layers: int, max_distance: int | None, preset: str, split_kind: str, epochs: int,
           patience: int, batch_size: int, lr: float, lr_schedule: str, monitor: str, seed: int, description: str) -> None:
     """Train a weave network on DATA (CSV of SMILES and task columns, gzipped or not).
 
@@ -465,27 +530,53 @@ def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, 
 
     if (data is None) == (dataset is None):
         raise click.UsageError("give either DATA or --dataset")
-    task_list = tasks.split(",") if tasks else None
+    task_list = _task_list(tasks)
     if dataset:
         r = recipe(dataset)
         data = locate(dataset)
         smiles_column = smiles_column or r.smiles_column
         task_type = task_type or r.task_type
         task_list = task_list or list(r.tasks)
-    distance = None if max_distance.lower() in ("inf", "none", "all") else int(max_distance)
+    out.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails now, not after training
     summary = train_from_file(
         data, out, task_type or "classification", task_list, smiles_column or "smiles",
-        FeatureSpec(preset=preset, max_distance=distance), layers, split_kind,
+        FeatureSpec(preset=preset, max_distance=max_distance), layers, split_kind,
         train_config=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr, lr_schedule=lr_schedule,
                                   monitor=monitor, patience=patience, seed=seed),
         description=description,
     )
     account = summary["data"]
-    click.echo(f"rows: {account['rows']}, used: {account['used']}, skipped: {account['skipped'] or 'none'}")
+    click.echo(f"rows: {account['rows']}, used: {account['used']}, skipped: {_counts(account['skipped']) or 'none'}")
     for line in account["skipped_examples"]:
         click.echo(f"  skipped {line}")
     click.echo(_metrics_text(summary["metrics"]))
     click.echo(f"checkpoint -> {out}")
+
+
+def _max_distance(text: str) -> int | None:
+    """--max-distance: a positive integer, or inf/none/all for every pair."""
+    if text.lower() in ("inf", "none", "all"):
+        return None
+    try:
+        distance = int(text)
+    except ValueError:
+        distance = 0
+    if distance < 1:
+        raise click.BadParameter(f"a positive integer or 'inf' (got {text!r})", param_hint="--max-distance")
+    return distance
+
+
+def _task_list(text: str | None) -> list[str] | None:
+    """--tasks: comma-separated names, spaces around them ignored; empty or repeated names refused."""
+    if not text:
+        return None
+    names = [name.strip() for name in text.split(",")]
+    if "" in names:
+        raise click.BadParameter(f"an empty task name in {text!r}", param_hint="--tasks")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise click.BadParameter(f"task {', '.join(map(repr, repeated))} given more than once", param_hint="--tasks")
+    return names
 
 
 @main.command()
@@ -509,9 +600,12 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
     labelled = load_labelled(data, checkpoint.tasks, checkpoint.task_type, checkpoint.spec, smiles_column or "smiles")
     metrics = task_metrics(checkpoint.task_type, labelled.labels, raw_scores(checkpoint.model, labelled.graphs), checkpoint.tasks)
     click.echo(f"{checkpoint.name} on {data}: {len(labelled.graphs)} of {labelled.n_rows} rows scored, "
-               f"skipped {dict(labelled.skipped) or 'none'}")
+               f"skipped: {_counts(labelled.skipped) or 'none'}")
+    for line in labelled.skipped_examples:
+        click.echo(f"  skipped {line}")
     click.echo(_metrics_text({"all rows": metrics}))
     if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(metrics, indent=2) + "\n")
 
 
@@ -520,7 +614,11 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
 @click.option("--run", "runs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Another checkpoint trained on another split, whose metrics the card also reports (repeatable).")
 def card(checkpoint: Path, runs: tuple[Path, ...]) -> None:
-    """Write CHECKPOINT/README.md, the model card, from its config (and other split runs)."""
+    """Write CHECKPOINT/README.md, the model card, from its config and other split runs.
+
+    Each --run must be the same model (tasks, task type) trained on another split; its test
+    metrics are stored in CHECKPOINT/config.json (metrics_by_split) and shown on the card.
+    """
     from molattr.model_card import write_model_card
 
     click.echo(f"model card -> {write_model_card(checkpoint, list(runs))}")
@@ -534,18 +632,18 @@ def list_models() -> None:
         test = config.get("metrics", {}).get("test", {})
         score = " ".join(f"{k}={v:.3f}" for k, v in test.items() if k.startswith("mean_") and isinstance(v, float))
         click.echo(f"{folder.name:24s} {config.get('model_family', ''):6s} {config['task_type']:14s} "
-                   f"{len(config['tasks']):3d} tasks  test {score}")
+                   f"{len(config['tasks']):3d} task{'s' if len(config['tasks']) != 1 else ' '}  test {score}")
 
 
-def _task(tasks: list[str], target: str | None) -> str:
-    """The task named (or numbered) by ``--target``; the first task without one."""
+def _task(tasks: list[str], target: str | None, option: str = "--target") -> str:
+    """The task named (or numbered) by ``--target`` (or ``option``); the first task without one."""
     if target is None:
         return tasks[0]
     if target in tasks:
         return target
     if target.isdigit() and int(target) < len(tasks):
         return tasks[int(target)]
-    raise click.BadParameter(f"no task {target!r}; the model's tasks: {', '.join(tasks)}", param_hint="--target")
+    raise click.BadParameter(f"no task {target!r}; the model's tasks: {', '.join(tasks)}", param_hint=option)
 
 
 def _metrics_text(metrics: dict) -> str:

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from molattr.checkpoint import CONFIG
+from molattr.errors import CheckpointError
 
 
 def _fmt(value: float) -> str:
@@ -24,11 +25,20 @@ def record_other_runs(folder: Path, runs: list[Path]) -> dict:
     """Store each run's split and test metrics in ``folder``'s config under ``metrics_by_split``.
 
     A run is another checkpoint trained with the same settings on another split (e.g. scaffold).
+
+    Raises:
+        CheckpointError: a run with other tasks, another task type, or the checkpoint's own split kind.
     """
     config = json.loads((folder / CONFIG).read_text())
     by_split = {config["split"]["kind"]: _split_summary(config)}
     for run in runs:
         other = json.loads((run / CONFIG).read_text())
+        if (other["tasks"], other["task_type"]) != (config["tasks"], config["task_type"]):
+            raise CheckpointError(f"{run}: its tasks or task type differ from {folder}'s; a run must be the same "
+                                  "model trained on another split")
+        if other["split"]["kind"] in by_split:
+            raise CheckpointError(f"{run}: a {other['split']['kind']} split, which the card already reports; "
+                                  "a run must be trained on another split")
         by_split[other["split"]["kind"]] = {**_split_summary(other), "checkpoint": run.name}
     config["metrics_by_split"] = by_split
     (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n")

@@ -10,6 +10,7 @@ from torch_geometric.data import Data
 
 from molattr.checkpoint import Checkpoint, Model, as_checkpoint
 from molattr.data.featurize_rows import featurize_rows
+from molattr.data.row_limits import RowLimits
 from molattr.errors import FeaturizationMismatchError
 from molattr.scoring import raw_scores
 
@@ -44,14 +45,18 @@ def predict_graphs(checkpoint: Checkpoint, graphs: Sequence[Data], batch_size: i
     return output_values(checkpoint, raw_scores(checkpoint.model, graphs, batch_size))
 
 
-def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int = 256, progress: bool = False) -> pd.DataFrame:
+def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int = 256, progress: bool = False,
+                  limits: RowLimits = RowLimits()) -> pd.DataFrame:
     """Predict every row of a table with a ``smiles`` column (``id``/``line`` kept if present).
 
     Returns the table's ``line``/``id``/``smiles`` columns, then ``status`` (``ok``,
-    ``ok_salt_stripped`` or an error reason), ``error`` (message or empty) and one column per task
-    (probability or value; NaN on error rows). Row order and count equal the input's.
+    ``ok_salt_stripped`` or an error reason: ``empty``, ``unparsable``, ``unsupported_element``,
+    ``too_large``, ``featurization_failed``), ``error`` (message or empty) and one column per task
+    (probability or value; NaN on error rows). Row order and count equal the input's. ``limits``
+    are :func:`molattr.score`'s: by default elements the featurizer does not name (metals, B, Si,
+    ...) and molecules over 200 heavy atoms get an error status instead of a prediction.
     """
-    rows = featurize_rows(table["smiles"].tolist(), checkpoint.spec, progress=progress)
+    rows = featurize_rows(table["smiles"].tolist(), checkpoint.spec, progress=progress, limits=limits)
     ok = rows.ok_indices
     values = np.full((len(table), len(checkpoint.tasks)), np.nan, dtype=np.float32)
     if ok:
@@ -63,9 +68,10 @@ def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int =
     return pd.concat([out, pd.DataFrame(values, columns=checkpoint.tasks)], axis=1)
 
 
-def predict(model: Model, smiles: Sequence[str], ids: Sequence[str] | None = None) -> pd.DataFrame:
+def predict(model: Model, smiles: Sequence[str], ids: Sequence[str] | None = None,
+            limits: RowLimits = RowLimits()) -> pd.DataFrame:
     """Predict a list of SMILES with ``model`` (a loaded checkpoint, a shipped name or a checkpoint
-    folder); see :func:`predict_table` for the columns."""
+    folder); see :func:`predict_table` for the columns and ``limits``."""
     table = pd.DataFrame({"id": list(ids) if ids is not None else [str(k) for k in range(len(smiles))],
                           "smiles": list(smiles)})
-    return predict_table(as_checkpoint(model), table)
+    return predict_table(as_checkpoint(model), table, limits=limits)

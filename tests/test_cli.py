@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from rdkit import Chem, RDConfig
 
+import molattr.resources
 from molattr.cli import main
 
 
@@ -44,7 +45,7 @@ def trained(labelled_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     result = CliRunner().invoke(main, ["train", str(labelled_csv), "-o", str(out), "--layers", "1", "--epochs", "3",
                                        "--batch-size", "32", "--seed", "1"])
     assert result.exit_code == 0, result.output
-    assert "skipped: {'unparsable': 1, 'empty': 1}" in result.output
+    assert "skipped: 1 unparsable, 1 empty" in result.output
     return out
 
 
@@ -80,10 +81,16 @@ def test_predict_keeps_every_row_with_status(trained: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, keep_default_na=False)
     assert table["line"].tolist() == [1, 2, 3, 4, 5]
-    assert table["status"].tolist() == ["ok", "empty", "unparsable", "ok_salt_stripped", "ok"]
+    assert table["status"].tolist() == ["ok", "empty", "unparsable", "ok_salt_stripped", "unsupported_element"]
     assert table.loc[2, "error"].startswith("unparsable: 'C1CC'")
+    assert table.loc[4, "error"].startswith("unsupported_element: '[U]' (contains U;")
     assert table.loc[1, "has_N"] == "" and 0.0 <= float(table.loc[0, "has_N"]) <= 1.0
     assert f"{source}, line 3: unparsable" in result.output
+    anything = CliRunner().invoke(main, ["predict", str(source), "-m", str(trained), "-o", str(out), "--no-show",
+                                         "--any-element", "--max-atoms", "2"])
+    assert anything.exit_code == 0, anything.output
+    statuses = pd.read_csv(out, keep_default_na=False)["status"].tolist()
+    assert statuses == ["too_large", "empty", "unparsable", "too_large", "ok"]  # acetate keeps 4 heavy atoms
 
 
 def test_predict_parquet_and_csv_columns(trained: Path, tmp_path: Path) -> None:
@@ -138,6 +145,61 @@ def test_card_and_train_usage_errors(trained: Path) -> None:
     assert "W1N2" in card and "has_N" in card
     result = CliRunner().invoke(main, ["train", "-o", "x"])
     assert result.exit_code == 2 and "give either DATA or --dataset" in result.output
+
+
+def _bad_inputs(tmp: Path) -> list[tuple[list[str], int, str]]:
+    """(arguments, exit code, text the output must hold) for bad input caught before any work."""
+    (tmp / "a-file").write_text("x")
+    (tmp / "broken.json").write_text("{not json")
+    (tmp / "empty.json").write_text("{}")
+    (tmp / "no-smiles.csv").write_text("name\nx\n")
+    smi = tmp / "in.smi"
+    smi.write_text("CCO\n")
+    return [
+        (["score", str(tmp / "nope.smi")], 1, "nope.smi: No such file or directory"),
+        (["score", str(smi), "-o", str(tmp / "a-file" / "x.csv")], 1, "a-file: File exists"),
+        (["score", str(smi), "--device", "gpu", "-o", str(tmp / "s.csv")], 1, "unknown device 'gpu'"),
+        (["predict", str(smi), "-o", str(tmp / "out.xlsx")], 2, "written as .csv or .parquet"),
+        (["attribute", str(smi), "-m", "w2n2-delaney", "--output", "probability", "-o", str(tmp / "r")], 2,
+         "w2n2-delaney is a regression model"),
+        (["pharmacophores", str(smi), "-m", "w2n2-delaney", "-t", "0", "--min-probability", "0.5", "-o", str(tmp / "p")], 2,
+         "Invalid value for --min-probability"),
+        (["train", str(smi), "-o", str(tmp / "a-file")], 2, "is a file"),
+        (["train", str(smi), "-o", str(tmp / "m"), "--max-distance", "-1"], 2, "a positive integer or 'inf'"),
+        (["train", str(smi), "-o", str(tmp / "m"), "--max-distance", "abc"], 2, "a positive integer or 'inf'"),
+        (["train", str(smi), "-o", str(tmp / "m"), "--tasks", "a, b,a"], 2, "task 'a' given more than once"),
+        (["train", str(smi), "-o", str(tmp / "m"), "--lr", "-1"], 2, "Invalid value for '--lr'"),
+        (["planted", "build", "-o", str(tmp / "pb"), "--rules", str(tmp / "broken.json")], 1, "not a JSON recipe"),
+        (["planted", "build", "-o", str(tmp / "pb"), "--rules", str(tmp / "empty.json")], 1, "a recipe needs 'patterns'"),
+        (["planted", "evaluate", "-m", "w2n2-tox21", "--data", str(tmp / "no-smiles.csv")], 1, "no column 'smiles'"),
+    ]
+
+
+def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
+    for arguments, code, text in _bad_inputs(tmp_path):
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code == code, (arguments, result.output)
+        assert text in result.output, (arguments, result.output)
+        assert "Traceback" not in result.output
+    made = {p.name for p in tmp_path.iterdir()}
+    assert made == {"a-file", "broken.json", "empty.json", "no-smiles.csv", "in.smi"}, made
+
+
+def test_set_analyses_name_the_rows_they_could_not_attribute(tmp_path: Path) -> None:
+    source = tmp_path / "in.smi"
+    source.write_text("CCO ethanol\nC1CC( broken\nc1ccccc1O phenol\n")
+    result = CliRunner().invoke(main, ["dead-features", str(source), "-t", "NR-AhR", "--method",
+                                                       "gauss_legendre", "--steps", "4", "-o", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "2 molecules analysed for NR-AhR (3 rows selected, 1 could not be attributed)" in result.stdout
+    assert f"{source}, line 2: unparsable: 'C1CC('" in result.stderr
+
+
+def test_card_refuses_a_run_of_another_model_or_the_same_split(trained: Path) -> None:
+    for run in (molattr.resources.models_dir() / "w2n2-delaney", trained):
+        result = CliRunner().invoke(main, ["card", str(trained), "--run", str(run)])
+        assert result.exit_code == 1, result.output
+        assert "differ from" in result.output or "the card already reports" in result.output
 
 
 def test_main_job_predicts_example_drugs(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 from rdkit import Chem, RDConfig
 from rdkit.Chem import ChemicalFeatures, FunctionalGroups
 
+from molattr.chem import quiet_rdkit
 from molattr.errors import AnalysisInputError
 from molattr.mapping.molecule_map import MoleculeMap
 
@@ -90,7 +91,8 @@ def compile_smarts(smarts: Mapping[str, str]) -> dict[str, Chem.Mol]:
     """
     compiled, bad = {}, []
     for name, text in smarts.items():
-        pattern = Chem.MolFromSmarts(text) if isinstance(text, str) and text.strip() else None
+        with quiet_rdkit():  # the error below names the pattern; RDKit's own log lines would only repeat it
+            pattern = Chem.MolFromSmarts(text) if isinstance(text, str) and text.strip() else None
         if pattern is None:
             bad.append(f"{name}={text!r}")
         compiled[name] = pattern

@@ -53,13 +53,23 @@ class PlantedRecipe:
         """Read a recipe (default: the shipped ``datasets/planted/rules.json``).
 
         Raises:
-            AnalysisInputError: SMARTS that do not parse, a rule using an unknown name or other syntax.
+            AnalysisInputError: a file that is not JSON or lacks ``patterns`` / ``rules`` (each rule
+                with ``kind`` and ``expression``), SMARTS that do not parse, a rule using an unknown
+                name or other syntax.
         """
         path = Path(path) if path is not None else datasets_dir() / "planted" / "rules.json"
-        data = json.loads(Path(path).read_text())
-        patterns = compile_smarts(data["patterns"])
-        rules = {name: parse_rule(name, spec["kind"], spec["expression"], set(patterns)) for name, spec in data["rules"].items()}
-        return cls(dict(data["patterns"]), patterns, rules)
+        try:
+            data = json.loads(path.read_text())
+            pattern_text, rule_specs = dict(data["patterns"]), data["rules"]
+            kinds = {name: (spec["kind"], spec["expression"]) for name, spec in rule_specs.items()}
+        except json.JSONDecodeError as error:
+            raise AnalysisInputError(f"{path}: not a JSON recipe ({error})") from None
+        except (KeyError, TypeError, AttributeError) as error:
+            raise AnalysisInputError(f"{path}: a recipe needs 'patterns' (name: SMARTS) and 'rules' (name: "
+                                     f"{{'kind', 'expression'}}); missing or malformed: {error}") from None
+        patterns = compile_smarts(pattern_text)
+        rules = {name: parse_rule(name, kind, expression, set(patterns)) for name, (kind, expression) in kinds.items()}
+        return cls(pattern_text, patterns, rules)
 
     def present(self, mol: Chem.Mol) -> dict[str, bool]:
         return {name: mol.HasSubstructMatch(pattern) for name, pattern in self.patterns.items()}

@@ -19,10 +19,17 @@ Molecules = Molecule | Sequence[Molecule]
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None``/``"auto"``: CUDA when available, else CPU."""
+    """``None``/``"auto"``: CUDA when available, else CPU.
+
+    Raises:
+        AttributionInputError: a device torch does not know, or CUDA asked for where there is none.
+    """
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except RuntimeError:
+        raise AttributionInputError(f"unknown device {device!r} (use 'auto', 'cpu' or 'cuda')") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise AttributionInputError(f"device {str(device)!r} requested but CUDA is not available (use 'cpu' or 'auto')")
     return device

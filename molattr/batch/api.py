@@ -6,7 +6,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from molattr.attribution.integrated_gradients import IntegratedGradients
-from molattr.batch.prepare import Preparer, RowLimits
+from molattr.batch.prepare import Preparer
+from molattr.data.row_limits import RowLimits
 from molattr.batch.run import DEFAULT_CHUNK_SIZE, chunked
 from molattr.batch.scorer import AttributionOptions, Scorer
 from molattr.checkpoint import Model, as_checkpoint

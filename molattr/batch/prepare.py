@@ -12,28 +12,9 @@ from torch_geometric.data import Data
 
 from molattr.chem import ParsedMolecule, parse_smiles, prepare_mol, quiet_rdkit
 from molattr.data.records import Record
+from molattr.data.row_limits import RowLimits, check_limits
 from molattr.errors import InvalidMoleculeError
 from molattr.featurize import FeatureSpec, featurize_parsed
-from molattr.featurize.spec import ATOM_TYPES
-
-#: Elements the featurizer names (anything else is featurized as ``atom:type=other``).
-NAMED_ELEMENTS: frozenset[str] = frozenset(ATOM_TYPES)
-#: Heavy atoms above which a molecule is ``too_large`` by default (Tox21's largest has 132).
-DEFAULT_MAX_ATOMS = 200
-
-
-@dataclass(frozen=True)
-class RowLimits:
-    """What a row must satisfy to be scored.
-
-    ``max_atoms``: heavy atoms of the kept fragment (``None``: no limit). ``elements``: allowed
-    element symbols (``None``: any element; default: those the featurizer names, so metals, B,
-    Si, Se ... give ``unsupported_element`` instead of a score from the catch-all ``other`` column).
-    """
-
-    max_atoms: int | None = DEFAULT_MAX_ATOMS
-    elements: frozenset[str] | None = NAMED_ELEMENTS
-
 
 @dataclass
 class PreparedRow:
@@ -56,19 +37,15 @@ def prepare_records(records: Sequence[Record], spec: FeatureSpec, limits: RowLim
 def _prepare(record: Record, spec: FeatureSpec, limits: RowLimits) -> PreparedRow:
     try:
         parsed = _parse(record, spec)
-        smiles = Chem.MolToSmiles(parsed.mol)
-        n_atoms = parsed.mol.GetNumAtoms()
-        if limits.elements is not None:
-            unknown = sorted({a.GetSymbol() for a in parsed.mol.GetAtoms()} - limits.elements)
-            if unknown:
-                return PreparedRow(None, "unsupported_element", f"unsupported_element: {record.id!r} contains "
-                                   f"{', '.join(unknown)} (the model's atom types: {', '.join(ATOM_TYPES)})", smiles, n_atoms)
-        if limits.max_atoms is not None and n_atoms > limits.max_atoms:
-            return PreparedRow(None, "too_large", f"too_large: {record.id!r} has {n_atoms} heavy atoms "
-                               f"(limit {limits.max_atoms})", smiles, n_atoms)
-        graph = featurize_parsed(parsed, spec)
     except InvalidMoleculeError as exc:
         return PreparedRow(None, exc.reason, str(exc))
+    smiles = Chem.MolToSmiles(parsed.mol)
+    n_atoms = parsed.mol.GetNumAtoms()
+    try:
+        check_limits(parsed.mol, limits)
+        graph = featurize_parsed(parsed, spec)
+    except InvalidMoleculeError as exc:
+        return PreparedRow(None, exc.reason, str(exc), smiles, n_atoms)
     graph.mol = parsed.mol
     return PreparedRow(graph, "ok_salt_stripped" if parsed.removed_fragments else "ok", "", smiles, n_atoms)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from molattr.batch.prepare import Preparer, RowLimits
+from molattr.batch.prepare import Preparer
+from molattr.data.row_limits import RowLimits
 from molattr.batch.progress import Progress, fingerprint, progress_path
 from molattr.batch.scorer import Scorer
 from molattr.batch.sinks import open_sink

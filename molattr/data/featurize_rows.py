@@ -9,6 +9,7 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from molattr.chem import parse_smiles
+from molattr.data.row_limits import RowLimits, check_limits
 from molattr.errors import InvalidMoleculeError
 from molattr.featurize import FeatureSpec, featurize_parsed
 
@@ -18,7 +19,7 @@ class FeaturizedRows:
     """Result of :func:`featurize_rows`: ``graphs[k]`` is ``None`` exactly when ``errors[k]`` is set.
 
     ``status[k]`` is ``"ok"``, ``"ok_salt_stripped"`` or an error reason
-    (``"empty"``, ``"unparsable"``, ``"featurization_failed"``).
+    (``"empty"``, ``"unparsable"``, ``"unsupported_element"``, ``"too_large"``, ``"featurization_failed"``).
     """
 
     graphs: list[Data | None]
@@ -31,14 +32,18 @@ class FeaturizedRows:
         return [k for k, g in enumerate(self.graphs) if g is not None]
 
 
-def featurize_rows(smiles: Sequence[str], spec: FeatureSpec, progress: bool = False) -> FeaturizedRows:
-    """Featurize each SMILES; failures become statuses, never exceptions."""
+def featurize_rows(smiles: Sequence[str], spec: FeatureSpec, progress: bool = False,
+                   limits: RowLimits | None = None) -> FeaturizedRows:
+    """Featurize each SMILES; failures become statuses, never exceptions. With ``limits``, molecules
+    outside them get ``unsupported_element`` or ``too_large`` (see :class:`RowLimits`)."""
     graphs: list[Data | None] = []
     status: list[str] = []
     errors: list[str | None] = []
     for text in tqdm(smiles, desc="featurizing", unit="mol", disable=not progress):
         try:
             parsed = parse_smiles(text, spec.fragments)
+            if limits is not None:
+                check_limits(parsed.mol, limits)
             graph = featurize_parsed(parsed, spec)
         except InvalidMoleculeError as exc:
             graphs.append(None)

@@ -43,12 +43,7 @@ def record_format(source: str | Path, given: str | None = None) -> RecordFormat:
         return given  # type: ignore[return-value]
     if str(source) == STDIN:
         return "smi"
-    suffixes = [s.lower() for s in Path(source).suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    if suffixes and suffixes[-1] in (".sdf", ".sd", ".mol"):
-        return "sdf"
-    return file_kind(Path(source))  # type: ignore[return-value]
+    return file_kind(Path(source), with_sdf=True)  # type: ignore[return-value]
 
 
 def open_binary(source: str | Path) -> BinaryIO:

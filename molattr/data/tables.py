@@ -19,10 +19,15 @@ from molattr.errors import InputFileError
 
 SMILES_SUFFIXES = (".smi", ".smiles", ".txt")
 TABLE_SUFFIXES = (".csv", ".tsv")
+SDF_SUFFIXES = (".sdf", ".sd", ".mol")
 
 
-def file_kind(path: Path) -> str:
-    """``"smi"`` or ``"csv"``/``"tsv"`` from the suffix (``.gz`` ignored)."""
+def file_kind(path: Path, with_sdf: bool = False) -> str:
+    """``"smi"``, ``"csv"``/``"tsv"`` (or, ``with_sdf``, ``"sdf"``) from the suffix (``.gz`` ignored).
+
+    Raises:
+        InputFileError: any other suffix, naming the ones accepted.
+    """
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -31,10 +36,11 @@ def file_kind(path: Path) -> str:
         return "smi"
     if suffix in TABLE_SUFFIXES:
         return suffix[1:]
-    raise InputFileError(
-        f"{path}: unsupported file type {suffix or '(none)'!r}; "
-        f"use one of {', '.join(SMILES_SUFFIXES + TABLE_SUFFIXES)} (optionally .gz)"
-    )
+    if with_sdf and suffix in SDF_SUFFIXES:
+        return "sdf"
+    accepted = SMILES_SUFFIXES + TABLE_SUFFIXES + (SDF_SUFFIXES if with_sdf else ())
+    raise InputFileError(f"{path}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(accepted)} "
+                         "(optionally .gz)")
 
 
 def open_file(path: Path) -> BinaryIO:

@@ -10,7 +10,8 @@ from tqdm.auto import tqdm
 
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.attribution.result import Attribution
-from molattr.batch.prepare import RowLimits, prepare_records
+from molattr.batch.prepare import prepare_records
+from molattr.data.row_limits import RowLimits
 from molattr.data.records import Record
 from molattr.errors import MolattrError
 from molattr.mapping.each import map_each
