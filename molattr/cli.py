@@ -77,7 +77,8 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda item: -item[1]))
+    """``"3 ok, 1 unparsable"``, most frequent first; ``"none"`` when empty."""
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda item: -item[1])) or "none"
 
 
 def _summary(status: pd.Series) -> str:
@@ -160,7 +161,7 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
     result = predict_table(checkpoint, table, progress=len(table) > 1000, limits=limits)
     _write_table(result, output)
     kind = "probability" if checkpoint.task_type == "classification" else "value"
-    if show:
+    if show and len(result):
         shown = result.set_index("id")[checkpoint.tasks].round(2)
         shown.insert(0, "status", result["status"].to_numpy())
         with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_columns", 50):
@@ -546,7 +547,7 @@ def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, 
         description=description,
     )
     account = summary["data"]
-    click.echo(f"rows: {account['rows']}, used: {account['used']}, skipped: {_counts(account['skipped']) or 'none'}")
+    click.echo(f"rows: {account['rows']}, used: {account['used']}, skipped: {_counts(account['skipped'])}")
     for line in account["skipped_examples"]:
         click.echo(f"  skipped {line}")
     click.echo(_metrics_text(summary["metrics"]))
@@ -600,7 +601,7 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
     labelled = load_labelled(data, checkpoint.tasks, checkpoint.task_type, checkpoint.spec, smiles_column or "smiles")
     metrics = task_metrics(checkpoint.task_type, labelled.labels, raw_scores(checkpoint.model, labelled.graphs), checkpoint.tasks)
     click.echo(f"{checkpoint.name} on {data}: {len(labelled.graphs)} of {labelled.n_rows} rows scored, "
-               f"skipped: {_counts(labelled.skipped) or 'none'}")
+               f"skipped: {_counts(labelled.skipped)}")
     for line in labelled.skipped_examples:
         click.echo(f"  skipped {line}")
     click.echo(_metrics_text({"all rows": metrics}))

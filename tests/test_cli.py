@@ -153,10 +153,13 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], int, str]]:
     (tmp / "broken.json").write_text("{not json")
     (tmp / "empty.json").write_text("{}")
     (tmp / "no-smiles.csv").write_text("name\nx\n")
+    (tmp / "empty.csv").write_text("")
     smi = tmp / "in.smi"
     smi.write_text("CCO\n")
     return [
         (["score", str(tmp / "nope.smi")], 1, "nope.smi: No such file or directory"),
+        (["score", str(tmp / "empty.csv"), "-o", str(tmp / "s.csv"), "--no-progress"], 1, "empty CSV file (no header line"),
+        (["predict", str(tmp / "empty.csv"), "-o", str(tmp / "s.csv")], 1, "empty CSV file (no header line"),
         (["score", str(smi), "-o", str(tmp / "a-file" / "x.csv")], 1, "a-file: File exists"),
         (["score", str(smi), "--device", "gpu", "-o", str(tmp / "s.csv")], 1, "unknown device 'gpu'"),
         (["predict", str(smi), "-o", str(tmp / "out.xlsx")], 2, "written as .csv or .parquet"),
@@ -182,7 +185,7 @@ def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
         assert text in result.output, (arguments, result.output)
         assert "Traceback" not in result.output
     made = {p.name for p in tmp_path.iterdir()}
-    assert made == {"a-file", "broken.json", "empty.json", "no-smiles.csv", "in.smi"}, made
+    assert made == {"a-file", "broken.json", "empty.json", "no-smiles.csv", "empty.csv", "in.smi"}, made
 
 
 def test_set_analyses_name_the_rows_they_could_not_attribute(tmp_path: Path) -> None:

@@ -103,6 +103,8 @@ def score_file(spec: InputSpec, output: Path, scorer: Scorer, limits: RowLimits 
     counts = state.counter
     records = itertools.islice(iter_records(spec.source, spec.input_format, spec.smiles_column, spec.id_column),
                                state.rows_done, None)
+    first = list(itertools.islice(records, 1))  # reads the header: a bad input fails before the output is created
+    records = itertools.chain(first, records)
     total = count_records(spec.source, spec.input_format) if progress else None
     sink = open_sink(output, scorer.columns, state.position if resume else None)
     try:

@@ -133,7 +133,7 @@ def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_col
     reader = csv.reader(text, delimiter="\t" if kind == "tsv" else ",")
     header = next(reader, None)
     if header is None:
-        return
+        raise InputFileError(f"{source}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
     columns = [c.strip() for c in header]
     id_column = id_column_of(source, columns, smiles_column, id_column)
     s_index = columns.index(smiles_column)

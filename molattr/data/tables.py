@@ -136,6 +136,8 @@ def id_column_of(path: Path | str, columns: list[str], smiles_column: str, id_co
 
 
 def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
+    if not text.strip():
+        raise InputFileError(f"{path}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
