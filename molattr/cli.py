@@ -188,7 +188,7 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 @click.option("--atom-values/--no-atom-values", default=True, show_default=True,
               help="Write every atom's attribution as a JSON list (column atom_attributions).")
 @click.option("--heatmaps", "heatmap_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write a heatmap per attributed molecule into this folder (row-<n>.svg).")
+              help="Write a heatmap per attributed molecule into this folder (row-<row>.svg, the row column's number).")
 @click.option("--heatmap-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
               help="Image format of --heatmaps.")
 @_limit_options

@@ -57,7 +57,7 @@ def test_every_row_comes_out_once_with_its_status(ig, tmp_path):
     for row, total in zip(attributed["row"], attributed["total_attribution"].astype(float)):
         assert sums[row] == pytest.approx(total, rel=1e-5, abs=1e-6)
     assert len(list(Chem.SDMolSupplier(str(tmp_path / "report" / "attributions.sdf")))) == 4
-    for k in (1, 4, 5, 6):  # 1-based picture names of the attributed rows
+    for k in (0, 3, 4, 5):  # pictures are named by the row column
         assert (tmp_path / "report" / "images" / f"row-{k}.svg").stat().st_size > 2000
         assert (tmp_path / "report" / "images" / f"row-{k}-saturation.png").stat().st_size > 5000
         assert "addModel" in (tmp_path / "report" / "3d" / f"row-{k}.html").read_text()
@@ -90,7 +90,7 @@ def test_pictures_that_fail_become_notes(ig, tmp_path, monkeypatch):
 def test_all_zero_attributions_are_noted(tmp_path):
     outcome = RowOutcome(0, 1, "phenol", "Oc1ccccc1", "ok", "", map_attribution(planted_attribution("Oc1ccccc1")))
     page = write_report([outcome], tmp_path, ReportContext("m", "f", "t", "logit", "gl", "all_pairs")).read_text()
-    assert "every attribution is zero" in page and (tmp_path / "images" / "row-1.svg").is_file()
+    assert "every attribution is zero" in page and (tmp_path / "images" / "row-0.svg").is_file()
 
 
 def test_a_model_that_ignores_its_inputs_gives_a_status():
@@ -132,7 +132,7 @@ def test_a_molecule_without_2d_layout_becomes_a_note(ig, tmp_path, monkeypatch):
     monkeypatch.setattr(rdDepictor, "Compute2DCoords", refuse)
     page = write_report(outcomes, tmp_path, ReportContext("m", "f", "t", "logit", "gl", "all_pairs"), with_3d=False).read_text()
     assert "picture not drawn" in page and "cannot lay out" in page
-    assert (tmp_path / "images" / "row-1-saturation.png").is_file()  # the rest of the card is still made
+    assert (tmp_path / "images" / "row-0-saturation.png").is_file()  # the rest of the card is still made
 
 
 def test_report_html_is_well_formed(ig, tmp_path):

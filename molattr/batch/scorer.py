@@ -40,7 +40,7 @@ class AttributionOptions:
     ``top_k`` atoms and features go into the ``top_atoms``/``top_features`` columns
     (``index:symbol:value`` / ``feature:value``, ``;``-separated, by absolute value);
     ``atom_values`` adds every atom's value as a JSON list; ``heatmap_dir`` writes one picture per
-    attributed row, ``row-<row+1>.<format>``.
+    attributed row, ``row-<row>.<format>`` (``row`` as in the table, from 0).
     """
 
     target: int | str
@@ -139,7 +139,7 @@ def _columns_of(m: MoleculeMap, record: Record, options: AttributionOptions) -> 
     shares = m.shares()
     heatmap, note = "", ""
     if options.heatmap_dir is not None:
-        path = Path(options.heatmap_dir) / f"row-{record.row + 1}.{options.heatmap_format}"
+        path = Path(options.heatmap_dir) / f"row-{record.row}.{options.heatmap_format}"
         try:
             heatmap = str(draw_heatmap(m, options.heatmap_format, name=record.id).save(path))
         except MolattrError as exc:

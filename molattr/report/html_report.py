@@ -7,7 +7,7 @@ Layout of ``out_dir``::
     molecules.csv      one row per input row (status, error, predictions, gap, shares)
     atoms.csv, bonds.csv, pairs.csv, features.csv   tidy tables of every attributed row
     attributions.sdf   attributed molecules with atom/bond/molecule properties
-    images/row-<k>.svg, images/row-<k>-saturation.png, 3d/row-<k>.html
+    images/row-<k>.svg, images/row-<k>-saturation.png, 3d/row-<k>.html   (k: the row column, from 0)
 
 A picture that cannot be made (a molecule RDKit cannot lay out or embed) becomes a note on its
 card; the report is always written.
@@ -108,7 +108,7 @@ _RULES = {
 
 
 def _card(o: RowOutcome, out: Path, with_3d: bool) -> str:
-    title = f"row {o.row + 1}" + (f", line {o.line}" if o.line is not None else "") + f": {html.escape(o.id)}"
+    title = f"row {o.row}" + (f", line {o.line}" if o.line is not None else "") + f": {html.escape(o.id)}"
     if o.molecule_map is None:
         return (f'<div class="card error"><b>{title}</b> — <code>{html.escape(o.smiles)}</code><br>'
                 f"status <b>{html.escape(o.status)}</b>: {html.escape(o.error)}</div>\n")
@@ -116,11 +116,11 @@ def _card(o: RowOutcome, out: Path, with_3d: bool) -> str:
     a = m.attribution
     notes = _value_notes(m.atom_values)
     picture = _safe(lambda: _image_tag(draw_heatmap(m, "svg", size=(400, 330), name=o.id).save(
-        out / "images" / f"row-{o.row + 1}.svg"), out), notes)
+        out / "images" / f"row-{o.row}.svg"), out), notes)
     curve = ""
     if a.interior is not None:
         def saturation() -> str:
-            path = out / "images" / f"row-{o.row + 1}-saturation.png"
+            path = out / "images" / f"row-{o.row}-saturation.png"
             plot_saturation(a, labels=[o.id], figsize=(6.4, 2.5)).savefig(path, dpi=80)
             return _image_tag(path, out)
         curve = _safe(saturation, notes)
@@ -129,9 +129,9 @@ def _card(o: RowOutcome, out: Path, with_3d: bool) -> str:
         def view() -> str:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                write_3d_html(m, out / "3d" / f"row-{o.row + 1}.html", name=o.id)
+                write_3d_html(m, out / "3d" / f"row-{o.row}.html", name=o.id)
             notes.extend(str(w.message) for w in caught)
-            return f'<a href="3d/row-{o.row + 1}.html">3D view</a>'
+            return f'<a href="3d/row-{o.row}.html">3D view</a>'
         link = _safe(view, notes)
     gap = f"{100 * a.relative_gap:.2f}% relative" if not math.isnan(a.relative_gap) else "relative gap undefined (F(input) ≈ F(baseline))"
     shares = m.shares()
