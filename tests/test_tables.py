@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from molattr.chem import parse_smiles
+from molattr.data.records import iter_records
 from molattr.data.tables import file_kind, read_molecules
 from molattr.errors import InputFileError, InvalidMoleculeError
 
@@ -111,6 +112,20 @@ def test_csv_default_ids(tmp_path):
     table = read_molecules(write(tmp_path / "d.csv", CSV_TEXT), smiles_column="SMILES_str")
     assert table["id"].tolist() == ["d:2", "d:3", "d:4", "d:5"]
     assert table["name"].tolist() == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_tables_and_streamed_records_agree_on_lines_and_ids(tmp_path, suffix):
+    """A quoted field over two lines, a blank line, an empty id: predict's table and score's
+    records give every row the same line and id."""
+    sep = "," if suffix == ".csv" else "\t"
+    rows = ["smiles", "id"], ["CCO", "a"], ['"C\nC"', "b"], [], ["", ""], ["c1ccccc1O", ""], ["CCN", "e"]
+    path = write(tmp_path / f"m{suffix}", "\n".join(sep.join(r) for r in rows) + "\n")
+    table = read_molecules(path)
+    streamed = [(r.line, r.id, r.text) for r in iter_records(path)]
+    assert records(table) == streamed
+    assert [line for line, _, _ in streamed] == [2, 3, 5, 6, 7, 8]
+    assert [i for _, i, _ in streamed] == ["a", "b", "m:5", "m:6", "m:7", "e"]
 
 
 def test_csv_default_smiles_column(tmp_path):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from molattr.data.tables import file_kind, file_stem, id_column_of, open_file
+from molattr.data.tables import file_kind, file_stem, id_column_of, no_header, open_file
 from molattr.errors import InputFileError
 
 RecordFormat = Literal["smi", "csv", "tsv", "sdf"]
@@ -133,7 +133,7 @@ def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_col
     reader = csv.reader(text, delimiter="\t" if kind == "tsv" else ",")
     header = next(reader, None)
     if header is None:
-        raise InputFileError(f"{source}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
+        raise no_header(source, kind, smiles_column)
     columns = [c.strip() for c in header]
     id_column = id_column_of(source, columns, smiles_column, id_column)
     s_index = columns.index(smiles_column)

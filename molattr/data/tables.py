@@ -8,6 +8,7 @@ row's SMILES unparsable rather than the whole file unreadable.
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 from pathlib import Path
@@ -135,9 +136,25 @@ def id_column_of(path: Path | str, columns: list[str], smiles_column: str, id_co
     return id_column
 
 
+def no_header(path: Path | str, kind: str, smiles_column: str) -> InputFileError:
+    """The error for a CSV/TSV file without even a header line."""
+    return InputFileError(f"{path}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
+
+
+def _row_lines(text: str, kind: str) -> list[int]:
+    """The line each data row starts on, as the csv module reads them (a quoted field may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
+    next(reader, None)
+    lines, start = [], reader.line_num + 1
+    for _ in reader:
+        lines.append(start)
+        start = reader.line_num + 1
+    return lines
+
+
 def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
     if not text.strip():
-        raise InputFileError(f"{path}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
+        raise no_header(path, kind, smiles_column)
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
@@ -146,8 +163,9 @@ def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: 
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputFileError(f"{path}: not a valid {kind.upper()} file ({exc})") from exc
     id_column = id_column_of(path, list(frame.columns), smiles_column, id_column)
-    line = pd.RangeIndex(2, len(frame) + 2)
-    ids = frame[id_column] if id_column else [f"{file_stem(path)}:{n}" for n in line]
+    line = _row_lines(text, kind)
+    given = frame[id_column].str.strip() if id_column else [""] * len(frame)
+    ids = [name or f"{file_stem(path)}:{n}" for name, n in zip(given, line)]
     out = frame.drop(columns=[c for c in (smiles_column, id_column) if c], errors="ignore")
     out = out.rename(columns={c: f"{c}_input" for c in ("line", "id", "smiles") if c in out.columns})
     out.insert(0, "smiles", frame[smiles_column].fillna(""))
