@@ -45,7 +45,8 @@ def parse_labels(table: pd.DataFrame, tasks: list[str], task_type: TaskType, pat
     """
     missing = [t for t in tasks if t not in table.columns]
     if missing:
-        raise InputFileError(f"{path}: no task column(s) {missing} (columns: {', '.join(table.columns)})")
+        others = [c for c in table.columns if c not in ("line", "id", "smiles")]  # read_molecules' own columns
+        raise InputFileError(f"{path}: no task column(s) {missing} (label columns: {', '.join(others) or 'none'})")
     labels = np.full((len(table), len(tasks)), np.nan, dtype=np.float32)
     for t, task in enumerate(tasks):
         text = table[task].astype(str).str.strip()
