@@ -107,6 +107,10 @@ def test_legend_reports_prediction_baseline_and_gap():
     legend = legend_text(map_attribution(a), "phenol")
     for expected in ("phenol", "task (logit, IG)", "F=3.000", "F(baseline)=0.500", "gap 20.00%"):
         assert expected in legend
+    a.prediction, a.baseline_prediction = 2.00006, 0.0  # a 0.003% gap is shown as such, not as 0.00%
+    assert "gap < 0.01%" in legend_text(map_attribution(a))
+    a.prediction = 2.0  # no gap at all
+    assert "gap 0.00%" in legend_text(map_attribution(a))
     a.prediction = a.baseline_prediction = 0.5  # no difference: the absolute gap is shown
     assert "gap +2.0e+00 abs." in legend_text(map_attribution(a))
 

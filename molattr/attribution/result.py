@@ -83,7 +83,15 @@ class Attribution:
 
     def summary(self) -> str:
         """One line: SMILES, target, F(input), F(baseline), the attributions' sum, the gap and the evaluations."""
-        rel = "n/a" if math.isnan(self.relative_gap) else f"{100 * self.relative_gap:.2f}%"
+        rel = "n/a" if math.isnan(self.relative_gap) else format_percent(self.relative_gap)
         return (f"{self.smiles} [{self.target_name}, {self.output}] F(input)={self.prediction:.4f} "
                 f"F(baseline)={self.baseline_prediction:.4f} sum={self.total:.4f} gap={self.gap:+.2e} ({rel}), "
                 f"{self.evaluations} gradient evaluations ({self.method})")
+
+
+def format_percent(fraction: float) -> str:
+    """A fraction as a percentage with two decimals; ``"< 0.01%"`` for a positive one that would
+    round to ``"0.00%"`` (a tiny completeness gap is not no gap)."""
+    if 0 < abs(fraction) < 5e-5:
+        return "< 0.01%"
+    return f"{100 * fraction:.2f}%"

@@ -15,6 +15,7 @@ from rdkit import Chem, Geometry
 from rdkit.Chem import rdDepictor
 from rdkit.Chem.Draw import rdMolDraw2D
 
+from molattr.attribution.result import format_percent
 from molattr.draw.colors import DEFAULT_CMAP, DivergingScale
 from molattr.errors import AttributionInputError
 from molattr.mapping.molecule_map import MoleculeMap
@@ -65,7 +66,7 @@ def legend_text(molecule_map: MoleculeMap, name: str | None = None) -> str:
     title = name or a.smiles or "molecule"
     if len(title) > 48:
         title = title[:45] + "..."
-    gap = f"{100 * a.relative_gap:.2f}%" if not math.isnan(a.relative_gap) else f"{a.gap:+.1e} abs."
+    gap = format_percent(a.relative_gap) if not math.isnan(a.relative_gap) else f"{a.gap:+.1e} abs."
     method = "gradient" if a.method.startswith("gradient") else "IG"
     return (f"{title} | {a.target_name} ({a.output}, {method})\n"
             f"F={a.prediction:.3f}  F(baseline)={a.baseline_prediction:.3f}  gap {gap}")

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from molattr.attribution.result import format_percent
 from molattr.draw.heatmap2d import draw_heatmap
 from molattr.draw.saturation import plot_saturation
 from molattr.draw.view3d import write_3d_html
@@ -90,7 +91,7 @@ def write_report(outcomes: Sequence[RowOutcome], out_dir: str | Path, context: R
 def _header(summary: pd.DataFrame, outcomes: Sequence[RowOutcome], c: ReportContext) -> str:
     counts = ", ".join(f"{n} {s}" for s, n in summary["status"].value_counts().items()) if len(summary) else "no rows"
     gaps = gap_statistics(outcomes)
-    gap_text = "n/a" if math.isnan(gaps["median"]) else f"median {100 * gaps['median']:.2f}%, max {100 * gaps['max']:.2f}%"
+    gap_text = "n/a" if math.isnan(gaps["median"]) else f"median {format_percent(gaps['median'])}, max {format_percent(gaps['max'])}"
     return f"""<h2>Integrated gradients: {html.escape(c.input_name)}</h2>
 <p>Model <b>{html.escape(c.model)}</b>, task <b>{html.escape(c.target)}</b> ({html.escape(c.output)}), method
 {html.escape(c.method)}, zero baseline. Rows: {len(summary)} ({html.escape(counts)}). Relative completeness gap: {gap_text}.</p>
@@ -133,7 +134,7 @@ def _card(o: RowOutcome, out: Path, with_3d: bool) -> str:
             notes.extend(str(w.message) for w in caught)
             return f'<a href="3d/row-{o.row}.html">3D view</a>'
         link = _safe(view, notes)
-    gap = f"{100 * a.relative_gap:.2f}% relative" if not math.isnan(a.relative_gap) else "relative gap undefined (F(input) ≈ F(baseline))"
+    gap = f"{format_percent(a.relative_gap)} relative" if not math.isnan(a.relative_gap) else "relative gap undefined (F(input) ≈ F(baseline))"
     shares = m.shares()
     share_text = ", ".join(f"{k.replace('_', ' ')} {100 * v:.0f}%" for k, v in shares.items() if not math.isnan(v))
     tables = "".join(_table(caption, m.top(table, 5)[columns]) for caption, table, columns in (
