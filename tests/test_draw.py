@@ -143,6 +143,20 @@ def test_3d_view_colours_every_atom_and_writes_html(tmp_path):
     assert np.linalg.matrix_rank(tert_butanol - tert_butanol.mean(0), tol=0.1) == 3  # really 3D, not a flat layout
 
 
+def test_3d_view_keeps_explicit_hydrogens_at_their_indices():
+    """A molecule given with an explicit (attributed) hydrogen: the 3D model holds the same atoms in
+    the same order, so each sphere gets its own atom's colour."""
+    mol = Chem.AddHs(Chem.MolFromSmiles("OC(=O)c1ccccc1"), onlyOnAtoms=(0,))
+    spec = molattr.FeatureSpec(preset="full", max_distance=2)
+    ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")
+    m = map_attribution(ig.attribute(mol, method="gauss_legendre", n_steps=4))
+    conformer = embed(m.mol)
+    assert conformer.is_3d
+    assert [a.GetSymbol() for a in conformer.mol.GetAtoms()] == [a.GetSymbol() for a in m.mol.GetAtoms()]
+    assert [a.GetSymbol() for a in m.mol.GetAtoms()][-1] == "H" and len(m.atom_values) == 10
+    assert view_3d(m).write_html().count('"index"') == 10
+
+
 def test_3d_falls_back_to_2d_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(AllChem, "EmbedMolecule", lambda *args, **kwargs: -1)
     m = map_attribution(planted_attribution(PHENOL, {0: 1.0}))

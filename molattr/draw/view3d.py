@@ -32,9 +32,9 @@ class Conformer:
 
 
 def embed(mol: Chem.Mol, seed: int = 0) -> Conformer:
-    """A 3D conformer by ETKDG (v3) with hydrogens for the geometry, then removed (heavy atoms
-    keep their indices). Falls back to random coordinates, then to the 2D layout with an
-    :class:`EmbeddingWarning`."""
+    """A 3D conformer by ETKDG (v3) with hydrogens for the geometry, then only those added removed
+    again, so every atom of ``mol`` (explicit hydrogens too) keeps its index. Falls back to random
+    coordinates, then to the 2D layout with an :class:`EmbeddingWarning`."""
     with_h = Chem.AddHs(mol)
     params = AllChem.ETKDGv3()
     params.randomSeed = seed
@@ -44,7 +44,15 @@ def embed(mol: Chem.Mol, seed: int = 0) -> Conformer:
             warnings.warn(f"RDKit could not embed {Chem.MolToSmiles(mol)!r} in 3D; showing its 2D layout",
                           EmbeddingWarning, stacklevel=3)
             return Conformer(depiction(mol), False)
-    return Conformer(Chem.RemoveHs(with_h), True)
+    positions = with_h.GetConformer().GetPositions()  # AddHs appends the new atoms after mol's own
+    conformer = Chem.Conformer(mol.GetNumAtoms())
+    for index in range(mol.GetNumAtoms()):
+        conformer.SetAtomPosition(index, positions[index].tolist())
+    conformer.Set3D(True)
+    embedded = Chem.Mol(mol)
+    embedded.RemoveAllConformers()
+    embedded.AddConformer(conformer, assignId=True)
+    return Conformer(embedded, True)
 
 
 def view_3d(molecule_map: MoleculeMap, width: int = 480, height: int = 380, cmap: str = DEFAULT_CMAP,
