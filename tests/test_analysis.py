@@ -9,7 +9,8 @@ import pytest
 from rdkit import Chem
 
 from molattr.analysis import (
-    collisions, compile_smarts, dead_feature_summary, group_table, molecule_groups, rank_groups, ring_systems, smarts_groups,
+    collisions, compile_smarts, dead_feature_summary, group_table, molecule_groups, rank_groups, ring_systems, set_group_tables,
+    smarts_groups,
     zero_columns,
 )
 from molattr.errors import AnalysisInputError
@@ -129,6 +130,14 @@ def test_set_ranking_puts_the_common_denominator_first():
     assert bromo["example"] == 2 and bromo["score"] < top["score"]
     with pytest.raises(AnalysisInputError, match="empty set"):
         rank_groups([])
+    with pytest.raises(AnalysisInputError, match="empty set"):
+        set_group_tables([])
+
+
+def test_a_set_without_any_group_ranks_to_an_empty_table():
+    helium = map_attribution(planted_attribution("[He]", {0: 1.0}), "atoms_only")
+    ranking = rank_groups([helium])
+    assert ranking.empty and "score" in ranking.columns
 
 
 def test_norm_share_is_bounded_when_attributions_cancel():

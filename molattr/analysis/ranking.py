@@ -13,7 +13,13 @@ from molattr.mapping.molecule_map import MoleculeMap
 
 def set_group_tables(maps: Sequence[MoleculeMap], patterns: Patterns | None = None) -> pd.DataFrame:
     """Every molecule's :func:`group_table`, stacked, with a ``molecule`` column (its index in ``maps``).
-    ``patterns``: named user SMARTS (text or compiled)."""
+    ``patterns``: named user SMARTS (text or compiled).
+
+    Raises:
+        AnalysisInputError: an empty set.
+    """
+    if not maps:
+        raise AnalysisInputError("no molecules to tabulate groups of (got an empty set)")
     patterns = as_patterns(patterns)  # parsed once, not per molecule
     tables = []
     for k, m in enumerate(maps):
@@ -21,6 +27,11 @@ def set_group_tables(maps: Sequence[MoleculeMap], patterns: Patterns | None = No
         table.insert(0, "molecule", k)
         tables.append(table)
     return pd.concat(tables, ignore_index=True)
+
+
+#: Columns of :func:`rank_groups`' table.
+RANKING_COLUMNS = ["kind", "name", "molecules", "prevalence", "mean_share", "std_share", "max_share", "share_score",
+                   "score", "mean_attribution", "example"]
 
 
 def rank_groups(maps: Sequence[MoleculeMap], patterns: Patterns | None = None,
@@ -63,5 +74,5 @@ def rank_groups(maps: Sequence[MoleculeMap], patterns: Patterns | None = None,
             "mean_attribution": float(part["attribution"].mean()),
             "example": int(part["molecule"].to_numpy()[np.nanargmax(np.where(finite, shares, -np.inf))]) if finite.any() else -1,
         })
-    ranking = pd.DataFrame(rows)
+    ranking = pd.DataFrame(rows, columns=RANKING_COLUMNS)  # no rows when no molecule has any group
     return ranking.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
