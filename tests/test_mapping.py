@@ -100,6 +100,10 @@ def test_molecule_rebuilt_from_smiles_or_refused():
         molecule_of(a)
     with pytest.raises(AttributionInputError, match="atom_rule"):
         map_attribution(planted_attribution("CCO"), "half")
+    smaller = planted_attribution("CCO", {0: 1.0})
+    smaller.mol = Chem.MolFromSmiles("CC")  # a molecule with fewer atoms than the attribution
+    with pytest.raises(AttributionInputError, match="the attribution has 3 atoms .* but its molecule 2"):
+        map_attribution(smaller)
 
 
 def test_rdkit_properties_and_sdf_round_trip(tmp_path, real_attributions):

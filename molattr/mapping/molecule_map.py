@@ -76,12 +76,8 @@ class MoleculeMap:
         ``non_bonded_pairs`` (its halves), ``attribution`` (by ``atom_rule``), ``share``."""
         n = self.mol.GetNumAtoms()
         i, j = self.attribution.pair_index
-        halves = {}
-        for name, mask in (("bonded_pairs", self.pair_bonded), ("non_bonded_pairs", ~self.pair_bonded)):
-            half = np.zeros(n)
-            np.add.at(half, i[mask], self.pair_values[mask] / 2)
-            np.add.at(half, j[mask], self.pair_values[mask] / 2)
-            halves[name] = half
+        halves = {name: pair_halves(n, i, j, self.pair_values, mask)
+                  for name, mask in (("bonded_pairs", self.pair_bonded), ("non_bonded_pairs", ~self.pair_bonded))}
         return pd.DataFrame({
             "atom": np.arange(n),
             "symbol": [a.GetSymbol() for a in self.mol.GetAtoms()],
@@ -171,6 +167,9 @@ def map_attribution(attribution: Attribution, atom_rule: AtomRule = "all_pairs")
     mol = molecule_of(attribution)
     n = mol.GetNumAtoms()
     i, j = attribution.pair_index
+    if attribution.atom_attr.shape[0] != n or (i.size and max(i.max(), j.max()) >= n):
+        raise AttributionInputError(f"the attribution has {attribution.atom_attr.shape[0]} atoms (pairs up to atom "
+                                    f"{max(i.max(), j.max()) if i.size else '-'}) but its molecule {n}")
     pair_values = attribution.pair_attr.sum(axis=1, dtype=np.float64)
     bond_of_pair = np.array([_bond_index(mol, a, b) for a, b in zip(i.tolist(), j.tolist())], dtype=int)
     bonded = bond_of_pair >= 0
@@ -178,14 +177,21 @@ def map_attribution(attribution: Attribution, atom_rule: AtomRule = "all_pairs")
     bond_values[bond_of_pair[bonded]] = pair_values[bonded]
     atom_feature_values = attribution.atom_attr.sum(axis=1, dtype=np.float64)
     shared = {"all_pairs": np.ones_like(bonded), "bonded_pairs": bonded, "atoms_only": np.zeros_like(bonded)}[atom_rule]
-    atom_values = atom_feature_values.copy()
-    np.add.at(atom_values, i[shared], pair_values[shared] / 2)
-    np.add.at(atom_values, j[shared], pair_values[shared] / 2)
+    atom_values = atom_feature_values + pair_halves(n, i, j, pair_values, shared)
     remainder = float(pair_values[~shared].sum(dtype=np.float64))
-    if atom_values.shape[0] != n:
-        raise AttributionInputError(f"the attribution has {atom_values.shape[0]} atoms but its molecule {n}")
     return MoleculeMap(attribution, mol, atom_rule, atom_values, bond_values, pair_values, bonded,
                        atom_feature_values, remainder)
+
+
+def pair_halves(n_atoms: int, i: np.ndarray, j: np.ndarray, pair_values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each atom's sum of half the value of every pair in ``mask`` it is in.
+
+    Shapes: ``i, j, pair_values, mask [n_pairs]`` -> ``[n_atoms]``.
+    """
+    halves = np.zeros(n_atoms)
+    np.add.at(halves, i[mask], pair_values[mask] / 2)
+    np.add.at(halves, j[mask], pair_values[mask] / 2)
+    return halves
 
 
 def _bond_index(mol: Chem.Mol, a: int, b: int) -> int:
