@@ -97,8 +97,11 @@ def test_quadrature_rejects_bad_arguments():
         nodes_and_weights("adaptive", 10)
     with pytest.raises(ValueError, match=">= 2 for trapezoid"):
         nodes_and_weights("trapezoid", 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(AttributionInputError, match="unknown method 'simpson'"):
         nodes_and_weights("simpson", 10)
+    with pytest.raises(AttributionInputError, match="n_steps must be an integer"):
+        nodes_and_weights("gauss_legendre", True)
+    assert len(nodes_and_weights("gauss_legendre", np.int64(6))[0]) == 6
 
 
 # --------------------------------------------------------------------------- exact values
@@ -419,6 +422,10 @@ def test_baseline_errors():
         ig.attribute(g, baseline=other_spec)
     with pytest.raises(AttributionInputError, match="needs at least one reference"):
         ReferenceBaselines([])
+    with pytest.raises(AttributionInputError, match="reference graphs featurized with spec"):
+        ig.attribute(g, baseline=ReferenceBaselines([featurize("CCO", FeatureSpec(preset="simple"))]))
+    with pytest.raises(AttributionInputError, match="n_samples must be an integer"):
+        ReferenceBaselines([g], n_samples=2.5)
     with pytest.raises(AttributionInputError, match="baseline must be"):
         ig.attribute(g, baseline="zeros")
 
@@ -477,6 +484,12 @@ def test_smoothgrad_without_noise_is_integrated_gradients():
     assert noisy.extra["clean_prediction"] == pytest.approx(plain.prediction)
     assert not np.allclose(noisy.atom_attr, plain.atom_attr)
     assert abs(noisy.gap) < 0.05 * max(abs(noisy.delta), 1e-3) + 1e-3
+    np.testing.assert_allclose(ig.attribute(MOLECULES[1], method="gauss_legendre", n_steps=np.int64(50)).atom_attr,
+                               plain.atom_attr, rtol=1e-12)  # a NumPy integer is a step count too
+    for bad, match in (({"method": "bogus"}, "unknown method 'bogus'"), ({"n_steps": 0}, "n_steps must be"),
+                       ({"n_samples": True}, "n_samples must be")):
+        with pytest.raises(AttributionInputError, match=match):
+            smoothgrad_integrated_gradients(ig, MOLECULES[1], **bad)
 
 
 def test_wrapped_pyg_model_is_attributed_completely():
@@ -532,6 +545,9 @@ def test_bad_requests():
         ig.attribute("CCO", method="adaptive", attribution_tolerance=float("nan"))
     with pytest.raises(AttributionInputError, match="empty list"):
         ig.attribute([])
+    for nothing in (None, 5):
+        with pytest.raises(AttributionInputError, match=f"a list of them \\(got {type(nothing).__name__}\\)"):
+            ig.attribute(nothing)
     with pytest.raises(FeaturizationMismatchError, match="featurized with spec"):
         ig.attribute(featurize("CCO", FeatureSpec(max_distance=3)))
     with pytest.raises(AttributionInputError, match="no featurization spec"):

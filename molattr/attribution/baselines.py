@@ -55,8 +55,12 @@ class ReferenceBaselines:
     def __post_init__(self) -> None:
         if not self.references:
             raise AttributionInputError("ReferenceBaselines needs at least one reference graph")
-        if self.n_samples < 1:
-            raise AttributionInputError(f"n_samples must be >= 1 (got {self.n_samples})")
+        if isinstance(self.n_samples, bool) or not isinstance(self.n_samples, int) or self.n_samples < 1:
+            raise AttributionInputError(f"n_samples must be an integer >= 1 (got {self.n_samples!r})")
+        specs = {getattr(g, "spec_hash", None) for g in self.references} - {None}
+        if len(specs) > 1:
+            raise AttributionInputError(f"reference graphs featurized with several specs: {sorted(specs)}")
+        self._spec = next(iter(specs), None)
         self._atoms = torch.cat([g.x for g in self.references])
         pairs = torch.cat([g.edge_attr for g in self.references])
         distance = torch.cat([g.pair_distance for g in self.references])
@@ -66,7 +70,14 @@ class ReferenceBaselines:
 
     def paths(self, graph: Data) -> list[PathInput]:
         """``n_samples`` paths to ``graph``, each from a baseline of atom rows and pair rows (of the
-        same graph distance) drawn from the references."""
+        same graph distance) drawn from the references.
+
+        Raises:
+            AttributionInputError: references featurized with another spec than ``graph``.
+        """
+        if self._spec is not None and getattr(graph, "spec_hash", self._spec) != self._spec:
+            raise AttributionInputError(f"reference graphs featurized with spec {self._spec} but the molecule "
+                                        f"with {graph.spec_hash}")
         out = []
         for _ in range(self.n_samples):
             atoms = self._atoms[torch.randint(len(self._atoms), (graph.x.shape[0],), generator=self._generator)]

@@ -9,7 +9,7 @@ from torch import Tensor
 from molattr.attribution.engine import Output, PathInput, PathResult, integrate_fixed
 from molattr.attribution.inputs import Molecules
 from molattr.attribution.integrated_gradients import Baseline, IntegratedGradients
-from molattr.attribution.quadrature import Method
+from molattr.attribution.quadrature import Method, check_n_steps, parse_method
 from molattr.attribution.result import Attribution
 from molattr.errors import AttributionInputError
 
@@ -51,8 +51,12 @@ def smoothgrad_integrated_gradients(
     The attributions add up to the mean of F(noisy input) minus F(baseline), which is what
     ``prediction`` reports (``extra["clean_prediction"]`` holds F(input)).
     """
-    if not isinstance(n_samples, int) or n_samples < 1:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
         raise AttributionInputError(f"n_samples must be a positive integer (got {n_samples!r})")
+    fixed = parse_method(method)
+    if fixed is Method.ADAPTIVE:
+        raise AttributionInputError("smoothgrad needs a fixed rule (got method='adaptive')")
+    check_n_steps(fixed, n_steps)
     if not noise_level >= 0:
         raise AttributionInputError(f"noise_level must be >= 0 (got {noise_level!r})")
     graphs, single = ig.model.graphs(molecules)
@@ -60,9 +64,6 @@ def smoothgrad_integrated_gradients(
     clean = ig.input_scores(graphs, select)
     generator = torch.Generator().manual_seed(seed)
     paths = [_noisy(ig.baseline_paths(k, g, baseline), n_samples, noise_level, generator) for k, g in enumerate(graphs)]
-    fixed = Method(method)
-    if fixed is Method.ADAPTIVE:
-        raise AttributionInputError("smoothgrad needs a fixed rule (got method='adaptive')")
     per_path = ig.integrate_paths(paths, lambda group: integrate_fixed(ig.integrator, group, select, fixed, n_steps))
     results = []
     for g, p, r, c in zip(graphs, paths, per_path, clean):

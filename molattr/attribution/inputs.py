@@ -1,7 +1,7 @@
 """What an attribution method is given: a model (checkpoint or module), molecules, a target."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -69,6 +69,9 @@ class AttributedModel:
             FeaturizationMismatchError: a graph featurized with another spec, or of other widths.
         """
         single = isinstance(molecules, (str, Chem.Mol, Data))
+        if not single and not isinstance(molecules, Iterable):
+            raise AttributionInputError(f"expected a SMILES, an RDKit Mol, a featurized graph or a list of them "
+                                        f"(got {type(molecules).__name__})")
         items = [molecules] if single else list(molecules)
         if not items:
             raise AttributionInputError("no molecules to attribute (got an empty list)")

@@ -16,7 +16,7 @@ from molattr.attribution.engine import (
 )
 from molattr.attribution.inputs import AttributedModel, Molecules, resolve_device
 from molattr.attribution.paths import GraphSet
-from molattr.attribution.quadrature import Method
+from molattr.attribution.quadrature import Method, check_n_steps, parse_method
 from molattr.attribution.result import Attribution, InteriorCurve
 from molattr.checkpoint import Checkpoint
 from molattr.errors import AttributionInputError
@@ -127,7 +127,7 @@ class IntegratedGradients:
             InvalidMoleculeError, FeaturizationMismatchError: molecules that cannot be used.
             NonFiniteOutputError: NaN or infinite scores on the path.
         """
-        method = _method(method)
+        method = parse_method(method)
         _check_steps(method, n_steps, tolerance, attribution_tolerance, max_steps)
         graphs, single = self.model.graphs(molecules)
         index, name, select = self.selector(graphs[0], target, output)
@@ -254,14 +254,6 @@ def _same_alphas(results: list[PathResult]) -> bool:
     return all(len(r.alphas) == len(results[0].alphas) and np.allclose(r.alphas, results[0].alphas) for r in results)
 
 
-def _method(method: Method | str) -> Method:
-    try:
-        return Method(method)
-    except ValueError:
-        known = ", ".join(m.value for m in Method)
-        raise AttributionInputError(f"unknown method {method!r} (known: {known})") from None
-
-
 def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tolerance: float, max_steps: int) -> None:
     if method is Method.ADAPTIVE:
         if not 0 < tolerance < 1:
@@ -271,9 +263,7 @@ def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tol
         if not isinstance(max_steps, int) or max_steps < 2:
             raise AttributionInputError(f"max_steps must be an integer >= 2 (got {max_steps!r})")
         return
-    minimum = 2 if method is Method.TRAPEZOID else 1
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < minimum:
-        raise AttributionInputError(f"n_steps must be an integer >= {minimum} for {method.value} (got {n_steps!r})")
+    check_n_steps(method, n_steps)
 
 
 def _check_dependence(attributions: list[Attribution], per_path: list[list[PathResult]]) -> None:

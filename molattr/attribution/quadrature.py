@@ -10,6 +10,8 @@ from enum import Enum
 
 import numpy as np
 
+from molattr.errors import AttributionInputError
+
 
 class Method(str, Enum):
     """Quadrature rule for the path integral."""
@@ -22,6 +24,32 @@ class Method(str, Enum):
     ADAPTIVE = "adaptive"
 
 
+def parse_method(method: Method | str) -> Method:
+    """``method`` as a :class:`Method`.
+
+    Raises:
+        AttributionInputError: an unknown name, listing the known ones.
+    """
+    try:
+        return Method(method)
+    except ValueError:
+        known = ", ".join(m.value for m in Method)
+        raise AttributionInputError(f"unknown method {method!r} (known: {known})") from None
+
+
+def check_n_steps(method: Method, n_steps: int) -> int:
+    """``n_steps`` of a fixed rule, as an ``int`` (NumPy integers accepted).
+
+    Raises:
+        AttributionInputError: not an integer (``True`` is not one), or fewer than the rule needs
+            (the trapezoid rule has both end points, so it needs 2).
+    """
+    minimum = 2 if method is Method.TRAPEZOID else 1
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < minimum:
+        raise AttributionInputError(f"n_steps must be an integer >= {minimum} for {method.value} (got {n_steps!r})")
+    return int(n_steps)
+
+
 def nodes_and_weights(method: Method | str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Alphas and weights of a fixed rule on [0, 1].
 
@@ -29,15 +57,12 @@ def nodes_and_weights(method: Method | str, n_steps: int) -> tuple[np.ndarray, n
     trapezoid rule has ``n_steps`` nodes including both end points, so it needs ``n_steps >= 2``.
 
     Raises:
-        ValueError: unknown method, ``adaptive`` (not a fixed rule), or too few steps.
+        AttributionInputError: unknown method, ``adaptive`` (not a fixed rule), or too few steps.
     """
-    method = Method(method)
+    method = parse_method(method)
     if method is Method.ADAPTIVE:
-        raise ValueError("adaptive is not a fixed rule: the engine chooses its nodes")
-    minimum = 2 if method is Method.TRAPEZOID else 1
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < minimum:
-        raise ValueError(f"n_steps must be an integer >= {minimum} for {method.value} (got {n_steps!r})")
-    n = int(n_steps)
+        raise AttributionInputError("adaptive is not a fixed rule: the engine chooses its nodes")
+    n = check_n_steps(method, n_steps)
     if method is Method.GAUSS_LEGENDRE:
         x, w = np.polynomial.legendre.leggauss(n)
         return (x + 1.0) / 2.0, w / 2.0
