@@ -1,12 +1,15 @@
 """SMILES -> sanitized RDKit molecule, with clear errors and documented salt handling."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem, RDConfig, RDLogger
+from rdkit.Chem import ChemicalFeatures
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from molattr.errors import InvalidMoleculeError
@@ -119,3 +122,10 @@ def _safe_smiles(mol: Chem.Mol) -> str:
         return Chem.MolToSmiles(mol)
     except Exception:
         return "<unprintable molecule>"
+
+
+@lru_cache(maxsize=1)
+def feature_factory() -> ChemicalFeatures.MolChemicalFeatureFactory:
+    """RDKit's pharmacophore feature factory (``BaseFeatures.fdef``: Donor, Acceptor, Aromatic, ...),
+    built once."""
+    return ChemicalFeatures.BuildFeatureFactory(os.path.join(RDConfig.RDDataDir, "BaseFeatures.fdef"))

@@ -76,6 +76,9 @@ def test_shared_scale_in_grids():
     scale = DivergingScale.symmetric([np.array([2.0])])
     assert any(same_colour(f, scale.hex(0.5)) for f in shared.values())
     assert not any(same_colour(f, scale.hex(0.5)) for f in own.values())  # own scales: both atoms 4 at full colour
+    for bad, match in (({"per_row": 0}, "per_row must be a positive integer"), ({"size": (0, 0)}, "size must be")):
+        with pytest.raises(AttributionInputError, match=match):
+            draw_grid([weak, strong], **bad)
 
 
 def test_nan_atoms_are_grey_and_all_zero_attributions_draw():

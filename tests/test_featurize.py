@@ -523,6 +523,10 @@ def test_spec_from_dict_rejects_mismatches():
         FeatureSpec.from_dict(dict(data, pair_columns=data["pair_columns"][:-1]))
     with pytest.raises(ValueError):
         FeatureSpec.from_dict(dict(data, pair_columns=FeatureSpec(preset="simple").pair_columns))
+    with pytest.raises(ValueError, match="unknown featurization keys: bogus"):
+        FeatureSpec.from_dict(dict(data, bogus=1))
+    with pytest.raises(ValueError, match="max_distance must be a positive integer"):
+        FeatureSpec(max_distance=True)
     with pytest.raises(ValueError):
         FeatureSpec.from_dict(dict(data, version=FEATURIZER_VERSION + 1))
     with pytest.raises(ValueError):

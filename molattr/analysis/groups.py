@@ -13,9 +13,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from rdkit import Chem, RDConfig
-from rdkit.Chem import ChemicalFeatures, FunctionalGroups
+from rdkit.Chem import FunctionalGroups
 
-from molattr.chem import quiet_rdkit
+from molattr.chem import feature_factory, quiet_rdkit
 from molattr.errors import AnalysisInputError
 from molattr.mapping.molecule_map import MoleculeMap
 
@@ -29,11 +29,6 @@ class Group:
     kind: str
     name: str
     atoms: tuple[int, ...]
-
-
-@lru_cache(maxsize=1)
-def _feature_factory() -> ChemicalFeatures.MolChemicalFeatureFactory:
-    return ChemicalFeatures.BuildFeatureFactory(os.path.join(RDConfig.RDDataDir, "BaseFeatures.fdef"))
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +48,7 @@ def _functional_groups() -> tuple[tuple[str, Chem.Mol, tuple[int, ...]], ...]:
 def pharmacophore_groups(mol: Chem.Mol) -> list[Group]:
     """RDKit ``BaseFeatures.fdef`` features (families Donor, Acceptor, Aromatic, Hydrophobe,
     LumpedHydrophobe, PosIonizable, NegIonizable, ZnBinder), named by family."""
-    return [Group("pharmacophore", f.GetFamily(), tuple(f.GetAtomIds())) for f in _feature_factory().GetFeaturesForMol(mol)]
+    return [Group("pharmacophore", f.GetFamily(), tuple(f.GetAtomIds())) for f in feature_factory().GetFeaturesForMol(mol)]
 
 
 def functional_groups(mol: Chem.Mol) -> list[Group]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.batch.prepare import Preparer
@@ -24,8 +25,9 @@ def score(model: Model, molecules: Sequence[str] | pd.DataFrame, attribute: int 
 
     ``molecules``: SMILES strings, or a DataFrame with ``smiles_column`` (and ``id_column``).
     ``attribution_options``: :class:`AttributionOptions` fields (``method``, ``n_steps``,
-    ``tolerance``, ``top_k``, ``heatmap_dir``, ...). Returns one row per molecule, in order, with
-    ``status`` and ``error`` (see ``molattr score --help`` for the columns and statuses).
+    ``tolerance``, ``top_k``, ``heatmap_dir``, ...). ``progress``: a progress bar on stderr.
+    Returns one row per molecule, in order, with ``status`` and ``error`` (the columns and
+    statuses are the ``molattr score`` output's, listed in the README).
 
     Example::
 
@@ -38,9 +40,11 @@ def score(model: Model, molecules: Sequence[str] | pd.DataFrame, attribute: int 
         raise InputFileError(f"attribution options {sorted(attribution_options)} given without attribute=<task>")
     scorer = Scorer(checkpoint, options, device)
     frames = []
-    with Preparer(checkpoint.spec, limits, workers) as preparer:
+    with Preparer(checkpoint.spec, limits, workers) as preparer, \
+            tqdm(total=len(records), unit="mol", desc="scoring", disable=not progress) as bar:
         for chunk, prepared in preparer.stream(chunked(records, chunk_size)):
             frames.append(scorer.score(chunk, prepared).frame)
+            bar.update(len(chunk))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=scorer.columns)
 
 

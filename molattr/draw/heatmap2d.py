@@ -117,11 +117,18 @@ def draw_panels(panels: Sequence[Panel], scale: DivergingScale, per_row: int = 3
     """Draw panels in a grid (``per_row`` wide) with one colour bar for the shared ``scale``.
 
     Returns a :class:`Picture` (SVG or PNG).
+
+    Raises:
+        AttributionInputError: no panels, an unknown format, ``per_row`` < 1 or a size under 50 pixels.
     """
     if not panels:
         raise AttributionInputError("nothing to draw (got no molecules)")
     if image_format not in ("svg", "png"):
         raise AttributionInputError(f"image format must be 'svg' or 'png' (got {image_format!r})")
+    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
+        raise AttributionInputError(f"per_row must be a positive integer (got {per_row!r})")
+    if len(size) != 2 or min(size) < 50:
+        raise AttributionInputError(f"size must be (width, height) of at least 50 pixels each (got {size!r})")
     width, height = size
     cols = min(per_row, len(panels))
     rows = math.ceil(len(panels) / cols)

@@ -1,13 +1,11 @@
 """Atom features (Kearnes et al. 2016), one row per heavy atom, columns as in ``FeatureSpec``."""
 from __future__ import annotations
 
-import os
-from functools import lru_cache
-
 import numpy as np
-from rdkit import Chem, RDConfig
-from rdkit.Chem import ChemicalFeatures, rdPartialCharges
+from rdkit import Chem
+from rdkit.Chem import rdPartialCharges
 
+from molattr.chem import feature_factory
 from molattr.featurize.spec import ATOM_TYPES, RING_SIZES, FeatureSpec
 
 _TYPE_INDEX = {symbol: i for i, symbol in enumerate(ATOM_TYPES)}
@@ -17,11 +15,6 @@ _HYBRIDIZATION_INDEX = {
     Chem.HybridizationType.SP2: 1,
     Chem.HybridizationType.SP3: 2,
 }
-
-
-@lru_cache(maxsize=1)
-def _feature_factory() -> ChemicalFeatures.MolChemicalFeatureFactory:
-    return ChemicalFeatures.BuildFeatureFactory(os.path.join(RDConfig.RDDataDir, "BaseFeatures.fdef"))
 
 
 def atom_type_onehot(mol: Chem.Mol) -> np.ndarray:
@@ -99,7 +92,7 @@ def _hybridization(atoms: list[Chem.Atom], n: int) -> np.ndarray:
 def _donor_acceptor(mol: Chem.Mol, n: int) -> np.ndarray:
     """H-bond donor / acceptor flags from RDKit's ``BaseFeatures.fdef`` families."""
     out = np.zeros((n, 2), dtype=np.float32)
-    factory = _feature_factory()
+    factory = feature_factory()
     for column, family in enumerate(("Donor", "Acceptor")):
         for feature in factory.GetFeaturesForMol(mol, includeOnly=family):
             out[list(feature.GetAtomIds()), column] = 1.0

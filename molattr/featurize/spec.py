@@ -73,7 +73,7 @@ class FeatureSpec:
         if self.preset not in _ATOM_COLUMNS:
             raise ValueError(f"preset must be one of {sorted(_ATOM_COLUMNS)} (got {self.preset!r})")
         if self.max_distance is not None and (
-            not isinstance(self.max_distance, int) or self.max_distance < 1
+            isinstance(self.max_distance, bool) or not isinstance(self.max_distance, int) or self.max_distance < 1
         ):
             raise ValueError(f"max_distance must be a positive integer or None (got {self.max_distance!r})")
         if self.fragments not in ("largest", "all"):
@@ -126,6 +126,9 @@ class FeatureSpec:
             ValueError: unknown keys, or a dict written by another featurizer version.
         """
         known = {"preset", "max_distance", "fragments"}
+        unknown = set(data) - known - {"version", "atom_columns", "pair_columns"}
+        if unknown:
+            raise ValueError(f"unknown featurization keys: {', '.join(sorted(unknown))}")
         spec = cls(**{k: data[k] for k in known if k in data})
         if data.get("version", FEATURIZER_VERSION) != FEATURIZER_VERSION:
             raise ValueError(

@@ -1,7 +1,6 @@
 """Attributions written onto RDKit molecules (atom, bond and molecule properties) and to SDF."""
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,7 +38,7 @@ def annotate_mol(molecule_map: MoleculeMap) -> Chem.Mol:
     mol.SetIntProp("molattr_evaluations", int(a.evaluations))
     for name, value in (("prediction", a.prediction), ("baseline_prediction", a.baseline_prediction),
                         ("gap", a.gap), ("relative_gap", a.relative_gap), ("non_bonded_remainder", molecule_map.non_bonded_remainder)):
-        mol.SetDoubleProp(f"molattr_{name}", float(value) if not math.isnan(value) else math.nan)
+        mol.SetDoubleProp(f"molattr_{name}", float(value))
     if a.smiles:
         mol.SetProp("_Name", a.smiles)
     return mol
