@@ -72,6 +72,7 @@ class PlantedRecipe:
         return cls(pattern_text, patterns, rules)
 
     def present(self, mol: Chem.Mol) -> dict[str, bool]:
+        """Whether ``mol`` matches each pattern, by pattern name."""
         return {name: mol.HasSubstructMatch(pattern) for name, pattern in self.patterns.items()}
 
     def planted_atoms(self, mol: Chem.Mol, rule: str) -> set[int]:

@@ -52,6 +52,8 @@ class AttributedModel:
     @classmethod
     def of(cls, model: Checkpoint | nn.Module, spec: FeatureSpec | None = None,
            tasks: Sequence[str] | None = None) -> "AttributedModel":
+        """A checkpoint with its spec, tasks and task type (``spec``/``tasks`` override them), or a
+        bare module with the given ``spec`` and ``tasks``."""
         if isinstance(model, Checkpoint):
             return cls(model.model, spec or model.spec, list(tasks or model.tasks), model.task_type)
         if isinstance(model, nn.Module):
@@ -130,6 +132,11 @@ class AttributedModel:
         return target, self.tasks[target] if self.tasks else str(target)
 
     def check_output(self, output: str) -> None:
+        """Refuse an output other than ``logit``/``probability``, and probabilities of a regression model.
+
+        Raises:
+            AttributionInputError: naming the output.
+        """
         if output not in ("logit", "probability"):
             raise AttributionInputError(f"output must be 'logit' or 'probability' (got {output!r})")
         if output == "probability" and self.task_type == "regression":

@@ -26,12 +26,15 @@ class GraphSet:
 
     @property
     def n_molecules(self) -> int:
+        """M, the number of molecules (paths)."""
         return self.atom_ptr.numel() - 1
 
     def n_atoms(self) -> Tensor:
+        """Atoms of each molecule. Shapes: ``[M]``."""
         return self.atom_ptr[1:] - self.atom_ptr[:-1]
 
     def n_pairs(self) -> Tensor:
+        """Pairs of each molecule. Shapes: ``[M]``."""
         return self.pair_ptr[1:] - self.pair_ptr[:-1]
 
 

@@ -81,6 +81,7 @@ class Preparer:
             self.pool.shutdown(cancel_futures=True)
 
     def submit(self, records: Sequence[Record]) -> Future | list[PreparedRow]:
+        """Start preparing ``records``: the prepared rows at once in this process, else a future of them."""
         if self.pool is None:
             return prepare_records(records, self.spec, self.limits)
         size = max(1, -(-len(records) // self.workers))

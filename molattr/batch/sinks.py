@@ -30,10 +30,19 @@ TEXT_COLUMNS = ("id", "smiles", "canonical_smiles", "status", "error", "attribut
 
 
 class Sink(Protocol):
-    def write(self, chunk: ScoredChunk) -> None: ...
-    def position(self) -> int: ...
-    def finish(self) -> None: ...
-    def close(self) -> None: ...
+    """Where scored chunks go, resumably: each chunk is on disk once :meth:`write` returns."""
+
+    def write(self, chunk: ScoredChunk) -> None:
+        """Append a chunk's rows and flush them to disk."""
+
+    def position(self) -> int:
+        """Where a resumed run cuts the output back to (bytes or rows written)."""
+
+    def finish(self) -> None:
+        """Complete the file after the last chunk."""
+
+    def close(self) -> None:
+        """Release the file (after :meth:`finish`, or on an interruption)."""
 
 
 def output_kind(path: Path) -> str:

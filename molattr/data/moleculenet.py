@@ -52,6 +52,11 @@ def recipes() -> dict[str, Recipe]:
 
 
 def recipe(name: str) -> Recipe:
+    """The recipe of a MoleculeNet data set, by name (any case).
+
+    Raises:
+        InputFileError: an unknown name, listing the known ones.
+    """
     known = recipes()
     if name.lower() not in known:
         raise InputFileError(f"unknown MoleculeNet data set {name!r} (known: {', '.join(sorted(known))})")
@@ -59,6 +64,7 @@ def recipe(name: str) -> Recipe:
 
 
 def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (checked against the recipe's checksum)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -64,6 +64,7 @@ def scaffold_split(smiles: Sequence[str], fractions: tuple[float, float, float] 
 
 
 def make_split(kind: SplitKind, smiles: Sequence[str], fractions: tuple[float, float, float], seed: int) -> Split:
+    """A ``random`` or ``scaffold`` split of ``smiles`` into train/validation/test by ``fractions``."""
     if kind == "random":
         return random_split(len(smiles), fractions, seed)
     if kind == "scaffold":

@@ -28,6 +28,7 @@ class BondArrays:
 
     @classmethod
     def of(cls, mol: Chem.Mol) -> "BondArrays":
+        """The bonds of ``mol``, in RDKit's bond order."""
         bonds = list(mol.GetBonds())
         return cls(
             n_atoms=mol.GetNumAtoms(),

@@ -47,10 +47,12 @@ class WeaveConfig:
                 raise ValueError(f"{name} must be positive (got {getattr(self, name)})")
 
     def to_dict(self) -> dict[str, Any]:
+        """The architecture as stored in a checkpoint's config (``name`` plus every field)."""
         return {"name": "weave", **asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "WeaveConfig":
+        """The inverse of :meth:`to_dict`."""
         fields = {k: v for k, v in data.items() if k != "name"}
         return cls(**fields)
 

@@ -39,6 +39,7 @@ class RowOutcome:
 
     @property
     def attribution(self) -> Attribution | None:
+        """The row's attribution, ``None`` for an error row."""
         return self.molecule_map.attribution if self.molecule_map is not None else None
 
 

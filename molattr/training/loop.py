@@ -43,6 +43,7 @@ class TrainConfig:
     monitor: Literal["metric", "loss"] = "metric"
 
     def to_dict(self) -> dict:
+        """The settings as stored in a checkpoint's config."""
         return asdict(self)
 
 

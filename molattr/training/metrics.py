@@ -43,6 +43,10 @@ def regression_metrics(labels: np.ndarray, predictions: np.ndarray, tasks: Seque
 
 
 def task_metrics(task_type: str, labels: np.ndarray, outputs: np.ndarray, tasks: Sequence[str]) -> dict:
+    """Per-task ROC-AUC (classification) or RMSE (regression) and their mean, over labelled cells.
+
+    Shapes: ``labels, outputs [n_molecules, n_tasks]`` (NaN labels are skipped).
+    """
     if task_type == "classification":
         return classification_metrics(labels, outputs, tasks)
     return regression_metrics(labels, outputs, tasks)
