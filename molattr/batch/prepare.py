@@ -11,10 +11,11 @@ from rdkit import Chem
 from torch_geometric.data import Data
 
 from molattr.chem import ParsedMolecule, parse_smiles, prepare_mol, quiet_rdkit
+from molattr.data.featurize_rows import featurize_checked
 from molattr.data.records import Record
-from molattr.data.row_limits import RowLimits, check_limits
+from molattr.data.row_limits import RowLimits
 from molattr.errors import InvalidMoleculeError
-from molattr.featurize import FeatureSpec, featurize_parsed
+from molattr.featurize import FeatureSpec
 
 @dataclass
 class PreparedRow:
@@ -42,12 +43,11 @@ def _prepare(record: Record, spec: FeatureSpec, limits: RowLimits) -> PreparedRo
     smiles = Chem.MolToSmiles(parsed.mol)
     n_atoms = parsed.mol.GetNumAtoms()
     try:
-        check_limits(parsed.mol, limits)
-        graph = featurize_parsed(parsed, spec)
+        graph, ok = featurize_checked(parsed, spec, limits)
     except InvalidMoleculeError as exc:
         return PreparedRow(None, exc.reason, str(exc), smiles, n_atoms)
     graph.mol = parsed.mol
-    return PreparedRow(graph, "ok_salt_stripped" if parsed.removed_fragments else "ok", "", smiles, n_atoms)
+    return PreparedRow(graph, ok, "", smiles, n_atoms)
 
 
 def _parse(record: Record, spec: FeatureSpec) -> ParsedMolecule:

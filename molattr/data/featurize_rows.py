@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from molattr.chem import parse_smiles
+from molattr.chem import ParsedMolecule, parse_smiles
 from molattr.data.row_limits import RowLimits, check_limits
 from molattr.errors import InvalidMoleculeError
 from molattr.featurize import FeatureSpec, featurize_parsed
@@ -32,6 +32,18 @@ class FeaturizedRows:
         return [k for k, g in enumerate(self.graphs) if g is not None]
 
 
+def featurize_checked(parsed: ParsedMolecule, spec: FeatureSpec, limits: RowLimits | None) -> tuple[Data, str]:
+    """The graph of a parsed molecule within ``limits`` (``None``: no limits) and its status,
+    ``ok`` or ``ok_salt_stripped``.
+
+    Raises:
+        InvalidMoleculeError: ``unsupported_element``, ``too_large`` or ``featurization_failed``.
+    """
+    if limits is not None:
+        check_limits(parsed.mol, limits)
+    return featurize_parsed(parsed, spec), "ok_salt_stripped" if parsed.removed_fragments else "ok"
+
+
 def featurize_rows(smiles: Sequence[str], spec: FeatureSpec, progress: bool = False,
                    limits: RowLimits | None = None) -> FeaturizedRows:
     """Featurize each SMILES; failures become statuses, never exceptions. With ``limits``, molecules
@@ -41,16 +53,13 @@ def featurize_rows(smiles: Sequence[str], spec: FeatureSpec, progress: bool = Fa
     errors: list[str | None] = []
     for text in tqdm(smiles, desc="featurizing", unit="mol", disable=not progress):
         try:
-            parsed = parse_smiles(text, spec.fragments)
-            if limits is not None:
-                check_limits(parsed.mol, limits)
-            graph = featurize_parsed(parsed, spec)
+            graph, ok = featurize_checked(parse_smiles(text, spec.fragments), spec, limits)
         except InvalidMoleculeError as exc:
             graphs.append(None)
             status.append(exc.reason)
             errors.append(str(exc))
             continue
         graphs.append(graph)
-        status.append("ok_salt_stripped" if parsed.removed_fragments else "ok")
+        status.append(ok)
         errors.append(None)
     return FeaturizedRows(graphs, status, errors, Counter(status))
