@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from molattr.data.tables import file_kind, file_stem, id_column_of, no_header, open_file
+from molattr.data.tables import file_kind, file_stem, id_column_of, no_header, open_file, smi_rows
 from molattr.errors import InputFileError
 
 RecordFormat = Literal["smi", "csv", "tsv", "sdf"]
@@ -117,14 +117,8 @@ def _text_lines(stream: BinaryIO) -> Iterator[str]:
 
 
 def _smi_records(stream: BinaryIO, name: str) -> Iterator[Record]:
-    row = 0
-    for number, line in enumerate(_text_lines(stream), start=1):
-        parts = line.split(maxsplit=1)
-        if number == 1 and parts and parts[0].lower() == "smiles":
-            continue
-        smiles = parts[0] if parts else ""
-        yield Record(row, number, parts[1].strip() if len(parts) > 1 else f"{name}:{number}", smiles)
-        row += 1
+    for row, (number, ident, smiles) in enumerate(smi_rows(_text_lines(stream), name)):
+        yield Record(row, number, ident, smiles)
 
 
 def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_column: str,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -108,18 +109,17 @@ def _lines(text: str) -> list[str]:
 
 
 def _smi_table(path: Path, text: str) -> pd.DataFrame:
-    lines = _lines(text)
-    first = lines[0].split() if lines else []
-    header = bool(first) and first[0].lower() == "smiles"
-    records = []
+    return pd.DataFrame.from_records(list(smi_rows(_lines(text), file_stem(path))), columns=["line", "id", "smiles"])
+
+
+def smi_rows(lines: Iterable[str], stem: str) -> Iterator[tuple[int, str, str]]:
+    """``(line number, id, SMILES)`` of each line of a SMILES file: the SMILES, then an optional
+    name (``<stem>:<line>`` without one); a first line starting with ``SMILES`` is a header."""
     for number, line in enumerate(lines, start=1):
-        if header and number == 1:
-            continue
         parts = line.split(maxsplit=1)
-        smiles = parts[0] if parts else ""
-        name = parts[1].strip() if len(parts) > 1 else f"{file_stem(path)}:{number}"
-        records.append((number, name, smiles))
-    return pd.DataFrame.from_records(records, columns=["line", "id", "smiles"])
+        if number == 1 and parts and parts[0].lower() == "smiles":
+            continue
+        yield number, parts[1].strip() if len(parts) > 1 else f"{stem}:{number}", parts[0] if parts else ""
 
 
 def id_column_of(path: Path | str, columns: list[str], smiles_column: str, id_column: str | None) -> str | None:
