@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
+from molattr.attribution.inputs import Molecules
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.batch.prepare import Preparer
 from molattr.data.row_limits import RowLimits
@@ -48,7 +49,7 @@ def score(model: Model, molecules: Sequence[str] | pd.DataFrame, attribute: int 
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=scorer.columns)
 
 
-def explain(model: Model, molecules, target: int | str, atom_rule: AtomRule = "all_pairs", device: str = "auto",
+def explain(model: Model, molecules: Molecules, target: int | str, atom_rule: AtomRule = "all_pairs", device: str = "auto",
             **attribute_kwargs) -> MoleculeMap | list[MoleculeMap]:
     """Integrated gradients of ``target`` mapped onto each molecule (SMILES, RDKit ``Mol`` or a
     list): a :class:`MoleculeMap` with ``atoms()``, ``bonds()``, ``features()``, ``shares()``,
