@@ -103,6 +103,8 @@ def _quadrature_options(function):
                      show_default=True, help="Relative completeness tolerance (adaptive)."),
         click.option("--attribution-tolerance", type=click.FloatRange(0, min_open=True), default=0.1, show_default=True,
                      help="Bound on the attributions' quadrature error relative to their L1 norm (adaptive; inf: off)."),
+        click.option("--max-steps", type=click.IntRange(2), default=512, show_default=True,
+                     help="Most gradient evaluations per molecule (adaptive; a molecule that reaches it keeps its gap)."),
         _checked_steps,
     ], function)
 
@@ -201,7 +203,7 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit with code 3 when any row has an error status.")
 def score(input_file: str | None, model: str, output: Path, input_format: str | None, smiles_column: str,
           id_column: str | None, attribute_task: str | None, method: str, steps: int, tolerance: float,
-          attribution_tolerance: float, top_k: int,
+          attribution_tolerance: float, max_steps: int, top_k: int,
           atom_values: bool, heatmap_dir: Path | None, heatmap_format: str, limits: RowLimits,
           chunk_size: int, workers: int, device: str, resume: bool, progress: bool, fail_on_row_errors: bool) -> None:
     """Score every molecule of INPUT_FILE (.smi, .csv, .tsv, .sdf, optionally .gz; '-' for
@@ -226,7 +228,7 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
     options = None
     if attribute_task is not None:
         options = AttributionOptions(_task(checkpoint.tasks, attribute_task, "--attribute"), method=method, n_steps=steps,
-                                     tolerance=tolerance, attribution_tolerance=attribution_tolerance,
+                                     tolerance=tolerance, attribution_tolerance=attribution_tolerance, max_steps=max_steps,
                                      top_k=top_k, atom_values=atom_values,
                                      heatmap_dir=heatmap_dir, heatmap_format=heatmap_format)
     scorer = Scorer(checkpoint, options, device)
@@ -266,7 +268,7 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
 @click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda.")
 def attribute(input_file: Path | None, model: str, target: str | None, out: Path, output_kind: str, method: str,
-              steps: int, tolerance: float, attribution_tolerance: float, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
+              steps: int, tolerance: float, attribution_tolerance: float, max_steps: int, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
               id_column: str | None, device: str) -> None:
     """Explain one task's score for each molecule of INPUT_FILE with integrated gradients.
 
@@ -285,7 +287,7 @@ def attribute(input_file: Path | None, model: str, target: str | None, out: Path
     table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
     ig = IntegratedGradients(checkpoint, device=device)
     outcomes = attribute_rows(ig, table, task, atom_rule, progress=len(table) > 20, output=output_kind, method=method,
-                              n_steps=steps, tolerance=tolerance, attribution_tolerance=attribution_tolerance,
+                              n_steps=steps, tolerance=tolerance, attribution_tolerance=attribution_tolerance, max_steps=max_steps,
                               return_interior=True)
     context = ReportContext(checkpoint.name, str(input_file), task, output_kind, method, atom_rule)
     report = write_report(outcomes, out, context, max_cards, with_3d)
@@ -326,7 +328,7 @@ def _set_options(function):
 
 def _attributed_set(input_file: Path | None, model: str, target: str, label_column: str | None,
                     min_probability: float | None, method: str, steps: int, tolerance: float,
-                    attribution_tolerance: float, smiles_column: str, id_column: str | None):
+                    attribution_tolerance: float, max_steps: int, smiles_column: str, id_column: str | None):
     """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids), with a line on what was used.
 
     ``--min-probability`` is applied to a plain prediction before attributing, so molecules below
@@ -351,7 +353,7 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
         table, below = table[~low], f", {int(low.sum())} below probability {min_probability:g}"
     outcomes = attribute_rows(IntegratedGradients(checkpoint), table, task, progress=len(table) > 20,
                               method=method, n_steps=steps, tolerance=tolerance,
-                              attribution_tolerance=attribution_tolerance)
+                              attribution_tolerance=attribution_tolerance, max_steps=max_steps)
     kept = [o for o in outcomes if o.molecule_map is not None]
     if not kept:
         raise AnalysisInputError(f"no molecules left to analyse in {input_file} (rows: {selected}; "
@@ -368,7 +370,7 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
               show_default=True, help="Report folder (tables, ranking plot, summary.html).")
 @click.option("--smarts", "smarts", multiple=True, help="Extra group NAME=SMARTS (repeatable).")
 def pharmacophores(input_file, model, target, label_column, min_probability, method, steps, tolerance,
-                   attribution_tolerance, smiles_column, id_column, out: Path, smarts: tuple[str, ...]) -> None:
+                   attribution_tolerance, max_steps, smiles_column, id_column, out: Path, smarts: tuple[str, ...]) -> None:
     """Rank the groups that carry a task's score across the molecules of INPUT_FILE.
 
     Groups: RDKit pharmacophore families (Donor, Acceptor, Aromatic, Hydrophobe, PosIonizable,
@@ -387,7 +389,7 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
         named[name] = pattern
     patterns = compile_smarts(named)
     checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
-                                                  tolerance, attribution_tolerance, smiles_column, id_column)
+                                                  tolerance, attribution_tolerance, max_steps, smiles_column, id_column)
     ranking = write_pharmacophore_report(maps, ids, out, f"{checkpoint.name}, {task}: groups carrying the score", patterns)
     for _, row in ranking.head(5).iterrows():
         click.echo(f"  {row['score']:+.3f}  {row['name']} [{row['kind']}] in {100 * row['prevalence']:.0f}% of molecules")
@@ -403,7 +405,7 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
 @click.option("--rtol", type=click.FloatRange(0, min_open=True), default=1e-5, show_default=True,
               help="Ties: values within rtol x the molecule's largest |value|.")
 def dead_features(input_file, model, target, label_column, min_probability, method, steps, tolerance,
-                  attribution_tolerance, smiles_column, id_column, out: Path, values: str, rtol: float) -> None:
+                  attribution_tolerance, max_steps, smiles_column, id_column, out: Path, values: str, rtol: float) -> None:
     """Find atoms with identical attributions that are not symmetry-equivalent (dead features).
 
     Reports, per molecule, the tied atoms, the radius at which their neighbourhoods first differ
@@ -415,7 +417,7 @@ def dead_features(input_file, model, target, label_column, min_probability, meth
     from molattr.report.analysis_report import write_dead_feature_report
 
     checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
-                                                  tolerance, attribution_tolerance, smiles_column, id_column)
+                                                  tolerance, attribution_tolerance, max_steps, smiles_column, id_column)
     summary = write_dead_feature_report(maps, ids, out, f"{checkpoint.name}, {task}: dead features", values, rtol)
     click.echo(f"{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) "
                f"have tied non-equivalent atoms ({100 * summary['within_radius'][1]:.1f}% with different neighbours); "

@@ -198,6 +198,16 @@ def test_set_analyses_name_the_rows_they_could_not_attribute(tmp_path: Path) -> 
     assert f"{source}, line 2: unparsable: 'C1CC('" in result.stderr
 
 
+def test_max_steps_caps_the_adaptive_evaluations(tmp_path: Path) -> None:
+    source = tmp_path / "in.smi"
+    source.write_text("CC(=O)Oc1ccccc1C(=O)O aspirin\nc1ccccc1O phenol\n")
+    out = tmp_path / "s.csv"
+    result = CliRunner().invoke(main, ["score", str(source), "-a", "NR-AhR", "--max-steps", "6", "-o", str(out),
+                                       "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["attr_evaluations"].tolist() == [6, 6]  # 1% is not reached in 6 evaluations
+
+
 def test_card_refuses_a_run_of_another_model_or_the_same_split(trained: Path) -> None:
     for run in (molattr.resources.models_dir() / "w2n2-delaney", trained):
         result = CliRunner().invoke(main, ["card", str(trained), "--run", str(run)])

@@ -49,6 +49,7 @@ class AttributionOptions:
     n_steps: int = 50
     tolerance: float = 0.01
     attribution_tolerance: float = 0.1
+    max_steps: int = 512
     atom_rule: str = "all_pairs"
     top_k: int = 5
     atom_values: bool = True
@@ -120,7 +121,7 @@ class Scorer:
         ok = [k for k in range(len(records)) if prepared[k].graph is not None and frame.at[k, "status"].startswith("ok")]
         maps = map_each(self.ig, [prepared[k].graph for k in ok], options.target, options.atom_rule, output=options.output,
                         method=options.method, n_steps=options.n_steps, tolerance=options.tolerance,
-                        attribution_tolerance=options.attribution_tolerance)
+                        attribution_tolerance=options.attribution_tolerance, max_steps=options.max_steps)
         for k, item in zip(ok, maps):
             if isinstance(item, MolattrError):
                 frame.loc[k, ["status", "error"]] = ["attribution_failed", f"attribution_failed: {records[k].id!r}: {item}"]
