@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from molattr.data.tables import file_kind, file_stem, id_column_of, no_header, open_file, smi_rows
+from molattr.data.tables import file_kind, file_stem, id_column_of, no_header, numbered_rows, open_file, smi_rows
 from molattr.errors import InputFileError
 
 RecordFormat = Literal["smi", "csv", "tsv", "sdf"]
@@ -132,12 +132,10 @@ def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_col
     id_column = id_column_of(source, columns, smiles_column, id_column)
     s_index = columns.index(smiles_column)
     i_index = columns.index(id_column) if id_column else None
-    line = reader.line_num + 1
-    for row, fields in enumerate(reader):
+    for row, (line, fields) in enumerate(numbered_rows(reader)):
         smiles = fields[s_index].strip() if s_index < len(fields) else ""
         given = fields[i_index].strip() if i_index is not None and i_index < len(fields) else ""
         yield Record(row, line, given or f"{name}:{line}", smiles)
-        line = reader.line_num + 1
     text.detach()
 
 

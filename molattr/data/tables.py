@@ -141,15 +141,20 @@ def no_header(path: Path | str, kind: str, smiles_column: str) -> InputFileError
     return InputFileError(f"{path}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
 
 
+def numbered_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Each row still to come from a ``csv.reader`` with the line it starts on (a quoted field may
+    span lines, so a row can end several lines later)."""
+    start = reader.line_num + 1
+    for fields in reader:
+        yield start, fields
+        start = reader.line_num + 1
+
+
 def _row_lines(text: str, kind: str) -> list[int]:
-    """The line each data row starts on, as the csv module reads them (a quoted field may span lines)."""
+    """The line each data row (after the header) starts on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
     next(reader, None)
-    lines, start = [], reader.line_num + 1
-    for _ in reader:
-        lines.append(start)
-        start = reader.line_num + 1
-    return lines
+    return [line for line, _ in numbered_rows(reader)]
 
 
 def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
