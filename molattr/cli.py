@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 import pandas as pd
 
-from molattr.attribution.quadrature import Method, nodes_and_weights
+from molattr.attribution.quadrature import Method, check_n_steps
 from molattr.checkpoint import Checkpoint, load_checkpoint
 from molattr.data.moleculenet import locate, recipe
 from molattr.data.row_limits import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS, RowLimits
 from molattr.data.tables import read_molecules
-from molattr.errors import MolattrError
+from molattr.errors import AttributionInputError, MolattrError
 from molattr.featurize import FeatureSpec
 from molattr.predict import predict_table
 from molattr.resources import datasets_dir, models_dir
@@ -132,8 +132,8 @@ def _checked_steps(function):
     def checked(*args, method: str, steps: int, **kwargs):
         if method != Method.ADAPTIVE.value:
             try:
-                nodes_and_weights(method, steps)
-            except ValueError as error:
+                check_n_steps(Method(method), steps)
+            except AttributionInputError as error:
                 raise click.BadParameter(str(error), param_hint="--steps") from None
         return function(*args, method=method, steps=steps, **kwargs)
 
