@@ -225,6 +225,17 @@ def test_wrapper_rejects_wrong_task_count(full_spec):
         wrapped(g.x, g.edge_index, g.edge_attr)
 
 
+def test_wrapper_refuses_a_row_count_other_than_num_graphs(full_spec):
+    """A pooling that infers its size from ``batch`` drops a trailing graph without atoms: refused,
+    not scores shifted onto other molecules."""
+    wrapped = PyGModelWrapper(_GINE(full_spec.n_atom_features, full_spec.n_pair_features, 1))
+    g = featurize("CCO", full_spec)
+    batch = torch.zeros(g.num_nodes, dtype=torch.long)
+    assert wrapped(g.x, g.edge_index, g.edge_attr, batch, 1).shape == (1, 1)
+    with pytest.raises(ValueError, match="1 rows for 2 graphs"):
+        wrapped(g.x, g.edge_index, g.edge_attr, batch, 2)
+
+
 def test_simple_preset_model_and_all_pairs():
     spec = FeatureSpec(preset="simple", max_distance=None)
     model = make_weave(spec, n_tasks=1)

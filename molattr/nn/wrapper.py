@@ -15,7 +15,9 @@ class PyGModelWrapper(nn.Module):
 
     Args:
         model: a module called as ``model(x, edge_index, edge_attr, batch)`` returning
-            ``[n_graphs, n_tasks]`` (or ``[n_graphs]`` for one task).
+            ``[n_graphs, n_tasks]`` (or ``[n_graphs]`` for one task). Its pooling sees only
+            ``batch``; when the caller gives ``num_graphs``, a different number of output rows
+            is an error rather than scores silently shifted onto other molecules.
         n_tasks: number of outputs.
         symmetrize: add reversed edges (``True``) or pass pairs as they are.
 
@@ -45,6 +47,9 @@ class PyGModelWrapper(nn.Module):
         out = self.model(x, edge_index, edge_attr, batch)
         if out.dim() == 1:
             out = out.unsqueeze(1)
+        if num_graphs is not None and out.shape[0] != num_graphs:
+            raise ValueError(f"wrapped model returned {out.shape[0]} rows for {num_graphs} graphs: its pooling must give "
+                             "one row per graph of the batch (e.g. global_add_pool(x, batch, size))")
         if out.shape[1] != self.n_tasks:
             raise ValueError(f"wrapped model returned {out.shape[1]} outputs per graph (expected n_tasks={self.n_tasks})")
         return out
