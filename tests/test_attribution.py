@@ -370,8 +370,14 @@ def test_target_by_name_or_index_and_against_a_single_output_model():
     ig = IntegratedGradients(checkpoint, device="cpu", dtype=torch.float64)
     by_name = ig.attribute(MOLECULES[0], target="b")
     by_index = ig.attribute(MOLECULES[0], target=1)
+    by_numpy = ig.attribute(MOLECULES[0], target=np.int64(1))  # e.g. an argmax
     assert by_name.target == 1 and by_name.target_name == "b"
+    assert type(by_numpy.target) is int and by_numpy.target_name == "b"
     np.testing.assert_array_equal(by_name.atom_attr, by_index.atom_attr)
+    np.testing.assert_array_equal(by_numpy.atom_attr, by_index.atom_attr)
+    for bad in (True, -1, 3, 1.0):
+        with pytest.raises(AttributionInputError, match="target must be a task index in 0..2"):
+            ig.attribute(MOLECULES[0], target=bad)
     single = copy.deepcopy(model)
     with torch.no_grad():
         last = single.head[-1]

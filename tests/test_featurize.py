@@ -527,6 +527,8 @@ def test_spec_from_dict_rejects_mismatches():
         FeatureSpec.from_dict(dict(data, bogus=1))
     with pytest.raises(ValueError, match="max_distance must be a positive integer"):
         FeatureSpec(max_distance=True)
+    numpy_distance = FeatureSpec(max_distance=np.int64(3))  # stored as an int: same hash, JSON-able
+    assert type(numpy_distance.max_distance) is int and numpy_distance.hash == FeatureSpec(max_distance=3).hash
     with pytest.raises(ValueError):
         FeatureSpec.from_dict(dict(data, version=FEATURIZER_VERSION + 1))
     with pytest.raises(ValueError):

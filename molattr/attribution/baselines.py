@@ -9,6 +9,7 @@ from torch_geometric.data import Data
 
 from molattr.attribution.engine import PathInput
 from molattr.errors import AttributionInputError
+from molattr.integers import is_integer_at_least
 
 
 def zero_paths(graph: Data) -> list[PathInput]:
@@ -55,7 +56,7 @@ class ReferenceBaselines:
     def __post_init__(self) -> None:
         if not self.references:
             raise AttributionInputError("ReferenceBaselines needs at least one reference graph")
-        if isinstance(self.n_samples, bool) or not isinstance(self.n_samples, int) or self.n_samples < 1:
+        if not is_integer_at_least(self.n_samples, 1):
             raise AttributionInputError(f"n_samples must be an integer >= 1 (got {self.n_samples!r})")
         specs = {getattr(g, "spec_hash", None) for g in self.references} - {None}
         if len(specs) > 1:

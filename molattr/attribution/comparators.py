@@ -12,6 +12,7 @@ from molattr.attribution.integrated_gradients import Baseline, IntegratedGradien
 from molattr.attribution.quadrature import Method, check_n_steps, parse_method
 from molattr.attribution.result import Attribution
 from molattr.errors import AttributionInputError
+from molattr.integers import is_integer_at_least
 
 
 def input_gradients(ig: IntegratedGradients, molecules: Molecules, target: int | str = 0, output: Output = "logit",
@@ -51,7 +52,7 @@ def smoothgrad_integrated_gradients(
     The attributions add up to the mean of F(noisy input) minus F(baseline), which is what
     ``prediction`` reports (``extra["clean_prediction"]`` holds F(input)).
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
+    if not is_integer_at_least(n_samples, 1):
         raise AttributionInputError(f"n_samples must be a positive integer (got {n_samples!r})")
     fixed = parse_method(method)
     if fixed is Method.ADAPTIVE:

@@ -10,9 +10,10 @@ from torch import nn
 from torch_geometric.data import Data
 
 from molattr.checkpoint import Checkpoint
-from molattr.errors import AttributionInputError, FeaturizationMismatchError
 from molattr.chem import parse_smiles, prepare_mol
+from molattr.errors import AttributionInputError, FeaturizationMismatchError
 from molattr.featurize import FeatureSpec, featurize_parsed
+from molattr.integers import is_integer_at_least
 
 Molecule = str | Chem.Mol | Data
 Molecules = Molecule | Sequence[Molecule]
@@ -127,9 +128,9 @@ class AttributedModel:
                 known = ", ".join(self.tasks) if self.tasks else "none (give an index)"
                 raise AttributionInputError(f"no task named {target!r} (tasks: {known})")
             return self.tasks.index(target), target
-        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < n_outputs:
+        if not is_integer_at_least(target, 0) or target >= n_outputs:
             raise AttributionInputError(f"target must be a task index in 0..{n_outputs - 1} or a task name (got {target!r})")
-        return target, self.tasks[target] if self.tasks else str(target)
+        return int(target), self.tasks[target] if self.tasks else str(target)
 
     def check_output(self, output: str) -> None:
         """Refuse an output other than ``logit``/``probability``, and probabilities of a regression model.

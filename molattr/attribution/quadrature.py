@@ -11,6 +11,7 @@ from enum import Enum
 import numpy as np
 
 from molattr.errors import AttributionInputError
+from molattr.integers import is_integer_at_least
 
 
 class Method(str, Enum):
@@ -45,7 +46,7 @@ def check_n_steps(method: Method, n_steps: int) -> int:
             (the trapezoid rule has both end points, so it needs 2).
     """
     minimum = 2 if method is Method.TRAPEZOID else 1
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < minimum:
+    if not is_integer_at_least(n_steps, minimum):
         raise AttributionInputError(f"n_steps must be an integer >= {minimum} for {method.value} (got {n_steps!r})")
     return int(n_steps)
 

@@ -18,6 +18,7 @@ from rdkit.Chem.Draw import rdMolDraw2D
 from molattr.attribution.result import format_percent
 from molattr.draw.colors import DEFAULT_CMAP, DivergingScale
 from molattr.errors import AttributionInputError
+from molattr.integers import is_integer_at_least
 from molattr.mapping.molecule_map import MoleculeMap
 
 ImageFormat = Literal["svg", "png"]
@@ -125,7 +126,7 @@ def draw_panels(panels: Sequence[Panel], scale: DivergingScale, per_row: int = 3
         raise AttributionInputError("nothing to draw (got no molecules)")
     if image_format not in ("svg", "png"):
         raise AttributionInputError(f"image format must be 'svg' or 'png' (got {image_format!r})")
-    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
+    if not is_integer_at_least(per_row, 1):
         raise AttributionInputError(f"per_row must be a positive integer (got {per_row!r})")
     if len(size) != 2 or min(size) < 50:
         raise AttributionInputError(f"size must be (width, height) of at least 50 pixels each (got {size!r})")
