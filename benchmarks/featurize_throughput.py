@@ -1,4 +1,4 @@
-"""Featurization throughput and peak memory (issue 2 benchmark).
+"""Featurization throughput and peak memory (the featurization benchmark of docs/benchmarks.md).
 
 Throughput: every molecule of RDKit's ``NCI/first_5K.smi`` (parse + weave featurization, full
 preset) with pairs to graph distance 2 (N2) and with all pairs (N∞); molecules/s over the whole
