@@ -10,8 +10,9 @@ import functools
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import pandas as pd
@@ -85,14 +86,18 @@ def _summary(status: pd.Series) -> str:
     return _counts(status.value_counts().to_dict())
 
 
-def _apply(decorators: list, function):
+#: a click command's function, before or after its options are added
+Command = Callable[..., Any]
+
+
+def _apply(decorators: list[Callable[[Command], Command]], function: Command) -> Command:
     """``function`` under ``decorators``, listed in the order they appear in ``--help``."""
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
 
 
-def _quadrature_options(function):
+def _quadrature_options(function: Command) -> Command:
     """The integration options of every command that attributes: --method, --steps, the tolerances."""
     return _apply([
         click.option("--method", type=click.Choice([m.value for m in Method]), default="adaptive", show_default=True,
@@ -109,11 +114,11 @@ def _quadrature_options(function):
     ], function)
 
 
-def _limit_options(function):
+def _limit_options(function: Command) -> Command:
     """--max-atoms and --any-element, passed to ``function`` as one ``limits`` (:class:`RowLimits`)."""
 
     @functools.wraps(function)
-    def with_limits(*args, max_atoms: int, any_element: bool, **kwargs):
+    def with_limits(*args: Any, max_atoms: int, any_element: bool, **kwargs: Any) -> Any:
         return function(*args, limits=RowLimits(max_atoms, None if any_element else NAMED_ELEMENTS), **kwargs)
 
     return _apply([
@@ -125,11 +130,11 @@ def _limit_options(function):
     ], with_limits)
 
 
-def _checked_steps(function):
+def _checked_steps(function: Command) -> Command:
     """``function``, after refusing a fixed rule with too few --steps (the trapezoid rule needs 2) as a usage error."""
 
     @functools.wraps(function)
-    def checked(*args, method: str, steps: int, **kwargs):
+    def checked(*args: Any, method: str, steps: int, **kwargs: Any) -> Any:
         if method != Method.ADAPTIVE.value:
             try:
                 check_n_steps(Method(method), steps)
@@ -310,7 +315,7 @@ def _check_output_kind(checkpoint: Checkpoint, output_kind: str, option: str = "
                                  "not probabilities", param_hint=option)
 
 
-def _set_options(function):
+def _set_options(function: Command) -> Command:
     """Options shared by the set-level analyses (pharmacophores, dead-features)."""
     options = [
         click.argument("input_file", required=False, type=click.Path(path_type=Path)),
