@@ -84,6 +84,21 @@ def test_map_is_invariant_under_atom_renumbering():
     assert second.shares() == pytest.approx(first.shares())
 
 
+def test_a_graph_featurized_from_a_molecule_maps_back_onto_that_molecule():
+    """A Mol in non-canonical atom order: its graph's attributions land on its own atoms, not on
+    those of the canonical SMILES parsed again (aspirin written acid first: atom 0 is O, not C)."""
+    spec = molattr.FeatureSpec(preset="full", max_distance=2)
+    ig = molattr.IntegratedGradients(make_weave(spec, seed=2), spec=spec, device="cpu", dtype=__import__("torch").float64)
+    mol = Chem.MolFromSmiles("OC(=O)c1ccccc1OC(C)=O")
+    graph = molattr.featurize(mol, spec)
+    from_graph = map_attribution(ig.attribute(graph, method="gauss_legendre", n_steps=8))
+    from_mol = map_attribution(ig.attribute(mol, method="gauss_legendre", n_steps=8))
+    symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+    assert [a.GetSymbol() for a in from_graph.mol.GetAtoms()] == symbols
+    np.testing.assert_array_equal(from_graph.atom_values, from_mol.atom_values)
+    assert not hasattr(molattr.featurize("OC(=O)c1ccccc1OC(C)=O", spec), "mol")  # a SMILES parses to its own order
+
+
 def test_attribution_carries_the_featurized_molecule_even_for_salts(real_attributions):
     spec = molattr.FeatureSpec(preset="full", max_distance=2)
     ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")

@@ -24,14 +24,20 @@ def featurize(molecule: MoleculeLike, spec: FeatureSpec | None = None) -> Data:
     Shapes:
         ``x [n_atoms, F_a]`` atom features, ``edge_index [2, n_pairs]`` pair atoms (``i < j``),
         ``edge_attr [n_pairs, F_p]`` pair features, ``pair_distance [n_pairs]`` graph distance.
-        Also ``smiles`` (the parsed input), ``removed_fragments`` and ``spec_hash``.
+        Also ``smiles`` (the parsed input), ``removed_fragments`` and ``spec_hash``; for an RDKit
+        ``Mol``, also ``mol`` (the checked molecule, after the fragment policy), because parsing
+        ``smiles`` again gives RDKit's canonical atom order, not this molecule's: node ``i`` is
+        atom ``i`` of ``mol``, and attributions of the graph map back onto it.
 
     Raises:
         InvalidMoleculeError: unparsable or empty input, or a featurization failure.
     """
     spec = spec or FeatureSpec()
     parsed = _parse(molecule, spec)
-    return featurize_parsed(parsed, spec)
+    graph = featurize_parsed(parsed, spec)
+    if isinstance(molecule, Chem.Mol):
+        graph.mol = parsed.mol
+    return graph
 
 
 def featurize_parsed(parsed: ParsedMolecule, spec: FeatureSpec) -> Data:
