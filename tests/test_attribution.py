@@ -418,6 +418,22 @@ def test_expected_gradients_completeness_against_mean_baseline():
     assert a.baseline_prediction != pytest.approx(zero.baseline_prediction)
 
 
+def test_expected_gradients_draws_depend_on_the_molecule_and_seed_only():
+    """Same baselines in every call and at any place in a list; another seed draws others."""
+    ig = ig64(weave(seed=13))
+    references = [featurize(s, SPEC) for s in MOLECULES[2:]]
+    drawn = ReferenceBaselines(references, n_samples=3, seed=1)
+    kwargs = {"method": "gauss_legendre", "n_steps": 8}
+    first = ig.attribute(MOLECULES[0], baseline=drawn, **kwargs)
+    again = ig.attribute(MOLECULES[0], baseline=drawn, **kwargs)
+    second_in_list = ig.attribute([MOLECULES[1], MOLECULES[0]], baseline=ReferenceBaselines(references, 3, seed=1), **kwargs)[1]
+    for other in (again, second_in_list):
+        assert other.baseline_prediction == pytest.approx(first.baseline_prediction, rel=1e-12)  # batch rounding
+        np.testing.assert_allclose(other.atom_attr, first.atom_attr, rtol=1e-10, atol=1e-14)
+    reseeded = ig.attribute(MOLECULES[0], baseline=ReferenceBaselines(references, 3, seed=2), **kwargs)
+    assert reseeded.baseline_prediction != pytest.approx(first.baseline_prediction, rel=1e-6)
+
+
 def test_baseline_errors():
     ig = ig64(weave())
     g = featurize(MOLECULES[0], SPEC)

@@ -1,6 +1,7 @@
 """Baselines for the counterfactual path: zeros (the paper), a custom graph, or reference samples."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,7 +47,8 @@ class ReferenceBaselines:
     Args:
         references: featurized reference graphs (same spec as the molecules).
         n_samples: baselines per molecule.
-        seed: random seed for the draws.
+        seed: random seed for the draws. A molecule's draws depend on ``seed`` and its graph
+            only, so it gets the same baselines in every call, at any place in a list.
     """
 
     references: Sequence[Data]
@@ -67,7 +69,13 @@ class ReferenceBaselines:
         distance = torch.cat([g.pair_distance for g in self.references])
         self._pairs_by_distance = {int(d): pairs[distance == d] for d in distance.unique()}
         self._pairs = pairs
-        self._generator = torch.Generator().manual_seed(self.seed)
+
+    def _generator(self, graph: Data) -> torch.Generator:
+        """A generator seeded by ``seed`` and the bytes of ``graph``'s features and pairs."""
+        digest = hashlib.sha256(str(self.seed).encode())
+        for tensor in (graph.x, graph.edge_index, graph.edge_attr):
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return torch.Generator().manual_seed(int.from_bytes(digest.digest()[:7], "little"))
 
     def paths(self, graph: Data) -> list[PathInput]:
         """``n_samples`` paths to ``graph``, each from a baseline of atom rows and pair rows (of the
@@ -79,14 +87,15 @@ class ReferenceBaselines:
         if self._spec is not None and getattr(graph, "spec_hash", self._spec) != self._spec:
             raise AttributionInputError(f"reference graphs featurized with spec {self._spec} but the molecule "
                                         f"with {graph.spec_hash}")
+        generator = self._generator(graph)
         out = []
         for _ in range(self.n_samples):
-            atoms = self._atoms[torch.randint(len(self._atoms), (graph.x.shape[0],), generator=self._generator)]
+            atoms = self._atoms[torch.randint(len(self._atoms), (graph.x.shape[0],), generator=generator)]
             pairs = torch.zeros_like(graph.edge_attr)
             for d in graph.pair_distance.unique().tolist():
                 mask = graph.pair_distance == d
                 pool = self._pairs_by_distance.get(int(d), self._pairs)
                 if len(pool):
-                    pairs[mask] = pool[torch.randint(len(pool), (int(mask.sum()),), generator=self._generator)]
+                    pairs[mask] = pool[torch.randint(len(pool), (int(mask.sum()),), generator=generator)]
             out.append(PathInput(graph.x, graph.edge_attr, atoms.to(graph.x), pairs, graph.edge_index))
         return out
