@@ -23,7 +23,8 @@ class InvalidMoleculeError(MolattrError, ValueError):
 
 
 class InputFileError(MolattrError, ValueError):
-    """A data file is missing, unreadable or lacks a required column."""
+    """Input data (a file, a table or lists of SMILES and ids) is missing, unreadable, lacks a
+    required column or does not line up."""
 
 
 class CheckpointError(MolattrError, ValueError):

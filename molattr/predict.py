@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from molattr.checkpoint import Checkpoint, Model, as_checkpoint
 from molattr.data.featurize_rows import featurize_rows
 from molattr.data.row_limits import RowLimits
-from molattr.errors import FeaturizationMismatchError
+from molattr.errors import FeaturizationMismatchError, InputFileError
 from molattr.scoring import raw_scores
 
 
@@ -68,10 +68,17 @@ def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int =
     return pd.concat([out, pd.DataFrame(values, columns=checkpoint.tasks)], axis=1)
 
 
-def predict(model: Model, smiles: Sequence[str], ids: Sequence[str] | None = None,
+def predict(model: Model, smiles: str | Sequence[str], ids: Sequence[str] | None = None,
             limits: RowLimits = RowLimits()) -> pd.DataFrame:
-    """Predict a list of SMILES with ``model`` (a loaded checkpoint, a shipped name or a checkpoint
-    folder); see :func:`predict_table` for the columns and ``limits``."""
-    table = pd.DataFrame({"id": list(ids) if ids is not None else [str(k) for k in range(len(smiles))],
-                          "smiles": list(smiles)})
+    """Predict one SMILES or a list of them with ``model`` (a loaded checkpoint, a shipped name or a
+    checkpoint folder); see :func:`predict_table` for the columns and ``limits``.
+
+    Raises:
+        InputFileError: ``ids`` of another length than ``smiles``.
+    """
+    smiles = [smiles] if isinstance(smiles, str) else list(smiles)
+    ids = [str(k) for k in range(len(smiles))] if ids is None else list(ids)
+    if len(ids) != len(smiles):
+        raise InputFileError(f"{len(ids)} ids for {len(smiles)} SMILES")
+    table = pd.DataFrame({"id": ids, "smiles": smiles})
     return predict_table(as_checkpoint(model), table, limits=limits)

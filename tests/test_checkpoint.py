@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from molattr.checkpoint import CONFIG, WEIGHTS, load_checkpoint, save_checkpoint
-from molattr.errors import CheckpointError, FeaturizationMismatchError
+from molattr.errors import CheckpointError, FeaturizationMismatchError, InputFileError
 from molattr.featurize import FeatureSpec, featurize
 from molattr.predict import predict, predict_graphs
 from molattr.scoring import raw_scores
@@ -66,6 +66,14 @@ def test_predict_takes_a_checkpoint_its_folder_or_a_shipped_name(saved: Path):
     shipped = predict("w2n2-tox21", SMILES)
     assert list(shipped.columns[-12:]) == load_checkpoint("w2n2-tox21").tasks
     assert (shipped["status"] == "ok").all()
+
+
+def test_predict_takes_one_smiles_as_one_row_and_checks_ids(saved: Path):
+    one = predict(saved, "CCO")  # not three one-letter molecules
+    assert len(one) == 1 and one["smiles"].item() == "CCO" and one["status"].item() == "ok"
+    pd.testing.assert_frame_equal(one, predict(saved, ["CCO"]))
+    with pytest.raises(InputFileError, match="1 ids for 2 SMILES"):
+        predict(saved, ["CCO", "CCN"], ids=["a"])
 
 
 def test_tampered_spec_is_rejected(saved: Path):
