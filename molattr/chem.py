@@ -67,13 +67,20 @@ def to_mol(smiles: str, fragments: FragmentPolicy = "largest") -> Chem.Mol:
 
 
 def prepare_mol(mol: Chem.Mol, fragments: FragmentPolicy = "largest") -> ParsedMolecule:
-    """Apply the same checks and fragment policy to an RDKit molecule the caller already has."""
+    """Apply the same checks and fragment policy to an RDKit molecule the caller already has.
+
+    Explicit hydrogen atoms (``Chem.AddHs``, an SDF read with ``removeHs=False``) are folded into
+    their heavy atoms with ``Chem.RemoveHs``, as RDKit's SMILES parser does, so the molecule gets
+    the graph and the scores of its SMILES; the hydrogens RDKit keeps there (isotopes, H2, ...)
+    stay here too. Heavy-atom indices shift only past a removed hydrogen listed before them.
+    """
     if mol is None:
         raise InvalidMoleculeError("<None>", "unparsable", "RDKit returned no molecule")
     mol = Chem.Mol(mol)
     try:
         with quiet_rdkit():
             Chem.SanitizeMol(mol)
+            mol = Chem.RemoveHs(mol)
     except Exception as exc:  # RDKit raises several sanitization exception types
         raise InvalidMoleculeError(_safe_smiles(mol), "unparsable", str(exc)) from exc
     return _finish(mol, _safe_smiles(mol), fragments)

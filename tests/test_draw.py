@@ -147,16 +147,15 @@ def test_3d_view_colours_every_atom_and_writes_html(tmp_path):
 
 
 def test_3d_view_keeps_explicit_hydrogens_at_their_indices():
-    """A molecule given with an explicit (attributed) hydrogen: the 3D model holds the same atoms in
-    the same order, so each sphere gets its own atom's colour."""
-    mol = Chem.AddHs(Chem.MolFromSmiles("OC(=O)c1ccccc1"), onlyOnAtoms=(0,))
+    """A molecule with an attributed hydrogen atom (deuterium, which RDKit keeps as an atom), listed
+    first: the 3D model holds the same atoms in the same order, so each sphere gets its own atom's colour."""
     spec = molattr.FeatureSpec(preset="full", max_distance=2)
     ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")
-    m = map_attribution(ig.attribute(mol, method="gauss_legendre", n_steps=4))
+    m = map_attribution(ig.attribute("[2H]OC(=O)c1ccccc1", method="gauss_legendre", n_steps=4))
     conformer = embed(m.mol)
     assert conformer.is_3d
     assert [a.GetSymbol() for a in conformer.mol.GetAtoms()] == [a.GetSymbol() for a in m.mol.GetAtoms()]
-    assert [a.GetSymbol() for a in m.mol.GetAtoms()][-1] == "H" and len(m.atom_values) == 10
+    assert [a.GetSymbol() for a in m.mol.GetAtoms()][0] == "H" and len(m.atom_values) == 10
     assert view_3d(m).write_html().count('"index"') == 10
 
 

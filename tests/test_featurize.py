@@ -17,6 +17,7 @@ from torch_geometric.data import Batch
 from molattr.chem import parse_smiles
 from molattr.errors import InvalidMoleculeError
 from molattr.featurize import FeatureSpec, featurize
+from molattr.featurize.atoms import atom_features
 from molattr.featurize.spec import FEATURIZER_VERSION
 
 FULL = FeatureSpec(preset="full", max_distance=2)
@@ -273,10 +274,11 @@ CHARGE_MOLECULES = [
 
 @pytest.mark.parametrize("smiles", CHARGE_MOLECULES)
 def test_gasteiger_charges_sum_to_net_charge_with_explicit_hydrogens(smiles):
+    """The atom featurizer itself, on a molecule with hydrogen atoms (featurize folds them away)."""
     mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
-    g = featurize(mol, FULL)
-    assert g.num_nodes == mol.GetNumAtoms()
-    charges = atom_col(g, "atom:partial_charge")
+    x = atom_features(mol, FULL)
+    assert x.shape[0] == mol.GetNumAtoms()
+    charges = x[:, FULL.atom_columns.index("atom:partial_charge")]
     assert np.isfinite(charges).all()
     net = sum(a.GetFormalCharge() for a in mol.GetAtoms())
     assert abs(float(charges.astype(np.float64).sum()) - net) < 1e-4
@@ -289,11 +291,24 @@ def test_heavy_atom_charges_match_explicit_hydrogen_form(smiles):
     mol = Chem.MolFromSmiles(smiles)
     n = mol.GetNumAtoms()
     heavy = atom_col(featurize(mol, FULL), "atom:partial_charge")
-    explicit = atom_col(featurize(Chem.AddHs(mol), FULL), "atom:partial_charge")
+    explicit = atom_features(Chem.AddHs(mol), FULL)[:, FULL.atom_columns.index("atom:partial_charge")]
     assert np.isfinite(heavy).all()
     np.testing.assert_allclose(heavy, explicit[:n], atol=1e-6)
     net = Chem.GetFormalCharge(mol)
     assert abs(float(heavy.astype(np.float64).sum() + explicit[n:].astype(np.float64).sum()) - net) < 1e-4
+
+
+@pytest.mark.parametrize("smiles", ["CC(=O)Oc1ccccc1C(=O)O", "C[C@@H](C(=O)O)N", "[2H]C([2H])([2H])O", "[H][H]"])
+def test_explicit_hydrogen_atoms_are_folded_as_the_smiles_parser_does(smiles):
+    """Chem.AddHs, or [H] written in the SMILES: the same graph as the plain SMILES (RDKit's kept
+    hydrogens, deuterium and H2, stay atoms in both)."""
+    plain = featurize(smiles, FULL)
+    with_h = Chem.AddHs(Chem.MolFromSmiles(smiles))
+    graph = featurize(with_h, FULL)  # AddHs appends the hydrogens: heavy atoms keep their order
+    for key in ("x", "edge_index", "edge_attr"):
+        assert torch.equal(graph[key], plain[key]), (smiles, key)
+    written = featurize(Chem.MolToSmiles(with_h), FULL)  # "[H]..." in RDKit's order: the same rows, permuted
+    assert sorted(map(tuple, written.x.tolist())) == sorted(map(tuple, plain.x.tolist()))
 
 
 def test_partial_charges_finite_on_real_molecules():
