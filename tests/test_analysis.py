@@ -9,7 +9,7 @@ import pytest
 from rdkit import Chem
 
 from molattr.analysis import (
-    collisions, compile_smarts, dead_feature_summary, group_table, molecule_groups, rank_groups, ring_systems, set_group_tables,
+    collisions, compile_smarts, dead_feature_summary, functional_groups, group_table, molecule_groups, rank_groups, ring_systems, set_group_tables,
     smarts_groups,
     zero_columns,
 )
@@ -31,6 +31,20 @@ def test_group_sums_on_planted_phenol():
     assert table.loc[("ring_system", "c1ccccc1"), "excess_share"] == pytest.approx((0.75 - 6 * 2.75 / 7) / 2.75)
     assert table.loc[("functional_group", "side-chain hydroxyls (-O)"), "atoms"] == (0,)  # the attachment '*' is not in it
     assert abs(table["attribution"].iloc[0]) == table["attribution"].abs().max()
+
+
+@pytest.mark.parametrize("smiles, expected", [
+    # a nitro group is not also nitroso, oxime, side-chain hydroxyl and carbonyl
+    ("O=[N+]([O-])c1ccccc1", {"nitro (-NO2)": (0, 1, 2)}),
+    # aspirin's acetyl is a carbonyl methyl, not RDKit's mislabelled "terminal aldehyde"
+    ("CC(=O)Oc1ccccc1C(=O)O", {"carbonyl methyl (-C(=O)CH3)": (0, 1, 2), "carboxylic acids (-C(=O)O)": (10, 11, 12)}),
+    # halogens hold their atom (their query atom is no '*'); the CF3's fluorines belong to it
+    ("FC(F)(F)c1ccc(Cl)cc1", {"trifluoromethyl (-CF3)": (0, 1, 2, 3), "halogens (-X)": (8,)}),
+    ("CC=N", {"primary imines (=N)": (2,)}),
+])
+def test_functional_groups_claim_each_atom_once_larger_first(smiles, expected):
+    groups = functional_groups(Chem.MolFromSmiles(smiles))
+    assert {g.name: tuple(sorted(g.atoms)) for g in groups} == expected and len(groups) == len(expected)
 
 
 def test_overlapping_matches_count_each_atom_once():

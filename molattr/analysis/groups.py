@@ -31,18 +31,29 @@ class Group:
     atoms: tuple[int, ...]
 
 
+#: ``FunctionalGroups.txt`` entries left out: its "terminal aldehyde" SMARTS ``*-C(=O)-[C;D1]`` is
+#: an acetyl (a carbonyl with a methyl), which the "carbonyl methyl" entry already names.
+_LEFT_OUT = frozenset({"-C(=O)H"})
+#: Names for entries whose RDKit name says nothing.
+_RENAMED = {"=N": "primary imines"}
+
+
 @lru_cache(maxsize=1)
 def _functional_groups() -> tuple[tuple[str, Chem.Mol, tuple[int, ...]], ...]:
-    """(name, pattern, indices of the pattern's real atoms): the attachment dummy ``*`` is not part of the group."""
+    """(name, pattern, indices of the pattern's real atoms), larger groups first (file order among
+    equals): the attachment ``*``, each pattern's first atom, is not part of the group (an atomic
+    number cannot tell it: the halogens' query atom ``[#9,#17,#35,#53]`` reports 0 as ``*`` does)."""
     hierarchy = FunctionalGroups.BuildFuncGroupHierarchy(os.path.join(RDConfig.RDDataDir, "FunctionalGroups.txt"))
     out = []
     stack = list(hierarchy)
     while stack:
         node = stack.pop(0)
-        real = tuple(a.GetIdx() for a in node.pattern.GetAtoms() if a.GetAtomicNum() != 0)
-        out.append((f"{node.name} ({node.label})", node.pattern, real))
         stack.extend(node.children)
-    return tuple(out)
+        if node.label in _LEFT_OUT:
+            continue
+        real = tuple(range(1, node.pattern.GetNumAtoms()))  # the file's first atom is the attachment
+        out.append((f"{_RENAMED.get(node.label, node.name)} ({node.label})", node.pattern, real))
+    return tuple(sorted(out, key=lambda entry: -len(entry[2])))
 
 
 def pharmacophore_groups(mol: Chem.Mol) -> list[Group]:
@@ -52,11 +63,20 @@ def pharmacophore_groups(mol: Chem.Mol) -> list[Group]:
 
 
 def functional_groups(mol: Chem.Mol) -> list[Group]:
-    """RDKit ``FunctionalGroups.txt`` groups (carboxylic acids, nitro, halogens, ...)."""
+    """RDKit ``FunctionalGroups.txt`` groups (carboxylic acids, nitro, halogens, ...).
+
+    Each atom belongs to at most one: the file's patterns overlap (a nitro group also matches
+    nitroso, oxime and side-chain hydroxyl), so larger patterns claim their atoms first, as the
+    file's notes intend, and a match that touches a claimed atom is not a group of its own.
+    """
     groups = []
+    claimed: set[int] = set()
     for name, pattern, real in _functional_groups():
         for match in mol.GetSubstructMatches(pattern):
-            groups.append(Group("functional_group", name, tuple(match[k] for k in real)))
+            atoms = tuple(match[k] for k in real)
+            if claimed.isdisjoint(atoms):
+                claimed.update(atoms)
+                groups.append(Group("functional_group", name, atoms))
     return groups
 
 
