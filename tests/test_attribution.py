@@ -371,6 +371,7 @@ def test_target_by_name_or_index_and_against_a_single_output_model():
     by_name = ig.attribute(MOLECULES[0], target="b")
     by_index = ig.attribute(MOLECULES[0], target=1)
     by_numpy = ig.attribute(MOLECULES[0], target=np.int64(1))  # e.g. an argmax
+    assert ig.attribute(MOLECULES[0], target=torch.tensor(1)).target == 1
     assert by_name.target == 1 and by_name.target_name == "b"
     assert type(by_numpy.target) is int and by_numpy.target_name == "b"
     np.testing.assert_array_equal(by_name.atom_attr, by_index.atom_attr)
@@ -574,9 +575,12 @@ def test_bad_requests():
         ig.attribute(featurize("CCO", FeatureSpec(max_distance=3)))
     with pytest.raises(AttributionInputError, match="no featurization spec"):
         IntegratedGradients(weave(), device="cpu").attribute("CCO")
-    for budget in ({"max_atoms_per_pass": 0}, {"threads": 0}):
-        with pytest.raises(ValueError, match="must be positive"):
+    for budget in ({"max_atoms_per_pass": 0}, {"threads": 0}, {"threads": 1.5}):
+        with pytest.raises(AttributionInputError, match="must be a positive integer"):
             ig64(weave(), **budget)
+    with pytest.raises(AttributionInputError, match="max_steps must be an integer >= 2"):
+        ig.attribute("CCO", method="adaptive", max_steps=True)
+    assert ig.attribute("CCO", method="adaptive", max_steps=np.int64(64)).evaluations <= 64
     regression = Checkpoint(weave(n_tasks=1), SPEC, ["y"], "regression", {}, None)
     with pytest.raises(AttributionInputError, match="needs a classification model"):
         IntegratedGradients(regression, device="cpu").attribute("CCO", output="probability")

@@ -21,6 +21,7 @@ from molattr.attribution.pass_threads import map_in_threads
 from molattr.attribution.paths import GraphSet, PathBatch, build_path_batch
 from molattr.attribution.quadrature import Method, nodes_and_weights
 from molattr.errors import AttributionInputError, NonFiniteOutputError
+from molattr.integers import is_integer_at_least
 
 Output = Literal["logit", "probability"]
 Selector = Callable[[Tensor], Tensor]
@@ -91,10 +92,9 @@ class PathIntegrator:
 
     def __init__(self, model: nn.Module, device: torch.device, dtype: torch.dtype, max_atoms_per_pass: int,
                  threads: int = 1) -> None:
-        if max_atoms_per_pass < 1:
-            raise ValueError(f"max_atoms_per_pass must be positive (got {max_atoms_per_pass})")
-        if threads < 1:
-            raise ValueError(f"threads must be positive (got {threads})")
+        for name, value in (("max_atoms_per_pass", max_atoms_per_pass), ("threads", threads)):
+            if not is_integer_at_least(value, 1):
+                raise AttributionInputError(f"{name} must be a positive integer (got {value!r})")
         first = next(model.parameters(), None)
         if first is not None and (first.device != device or first.dtype != dtype):
             model = copy.deepcopy(model).to(device=device, dtype=dtype)

@@ -20,6 +20,7 @@ from molattr.attribution.quadrature import Method, check_n_steps, parse_method
 from molattr.attribution.result import Attribution, InteriorCurve
 from molattr.checkpoint import Checkpoint
 from molattr.errors import AttributionInputError
+from molattr.integers import is_integer_at_least
 from molattr.featurize import FeatureSpec
 
 Baseline = None | Data | Sequence[Data] | ReferenceBaselines
@@ -135,7 +136,7 @@ class IntegratedGradients:
 
         def integrate(group: GraphSet) -> list[PathResult]:
             if method is Method.ADAPTIVE:
-                rule = AdaptiveRule(tolerance, attribution_tolerance, min(5, max_steps), max_steps)
+                rule = AdaptiveRule(tolerance, attribution_tolerance, min(5, int(max_steps)), int(max_steps))
                 return integrate_adaptive(self.integrator, group, select, rule, return_interior)
             return integrate_fixed(self.integrator, group, select, method, n_steps, return_interior)
 
@@ -260,7 +261,7 @@ def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tol
             raise AttributionInputError(f"tolerance must be in (0, 1) (got {tolerance!r})")
         if not attribution_tolerance > 0:
             raise AttributionInputError(f"attribution_tolerance must be > 0 (math.inf: off) (got {attribution_tolerance!r})")
-        if not isinstance(max_steps, int) or max_steps < 2:
+        if not is_integer_at_least(max_steps, 2):
             raise AttributionInputError(f"max_steps must be an integer >= 2 (got {max_steps!r})")
         return
     check_n_steps(method, n_steps)

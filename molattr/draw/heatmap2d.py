@@ -131,7 +131,7 @@ def draw_panels(panels: Sequence[Panel], scale: DivergingScale, per_row: int = 3
     if len(size) != 2 or min(size) < 50:
         raise AttributionInputError(f"size must be (width, height) of at least 50 pixels each (got {size!r})")
     width, height = size
-    cols = min(per_row, len(panels))
+    cols = min(int(per_row), len(panels))
     rows = math.ceil(len(panels) / cols)
     band = COLOURBAR_HEIGHT if colourbar else 0
     canvas = (cols * width, rows * height + band)
