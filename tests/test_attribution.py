@@ -435,6 +435,19 @@ def test_expected_gradients_draws_depend_on_the_molecule_and_seed_only():
     assert reseeded.baseline_prediction != pytest.approx(first.baseline_prediction, rel=1e-6)
 
 
+def test_interior_curve_over_several_adaptive_paths():
+    """Expected gradients with the adaptive rule: each baseline's path has nodes of its own; the
+    curve is their mean on the union of alphas, from F(baselines) to F(input)."""
+    ig = ig64(weave(seed=13))
+    references = ReferenceBaselines([featurize(s, SPEC) for s in MOLECULES[2:]], n_samples=3, seed=1)
+    a = ig.attribute(MOLECULES[0], baseline=references, method="adaptive", return_interior=True)
+    curve = a.interior
+    assert curve is not None and np.all(np.diff(curve.alphas) > 0) and curve.alphas[0] == 0 and curve.alphas[-1] == 1
+    assert curve.scores[0] == pytest.approx(a.baseline_prediction, rel=1e-9)
+    assert curve.scores[-1] == pytest.approx(a.prediction, rel=1e-9)
+    assert len(curve.alphas) == len(curve.scores) == len(curve.gradient_norms)
+
+
 def test_baseline_errors():
     ig = ig64(weave())
     g = featurize(MOLECULES[0], SPEC)

@@ -117,7 +117,8 @@ class IntegratedGradients:
                 nodes (see :mod:`molattr.attribution.adaptive`); ``"gauss_legendre"`` with
                 ``n_steps=50`` is Captum's default (faster, but on weave networks its median gap
                 is a few percent and no molecule's gap is bounded).
-            return_interior: keep the score and gradient norm at every alpha (``Attribution.interior``).
+            return_interior: keep the score and gradient norm at every alpha (``Attribution.interior``;
+                over several baselines, their mean, see ``_mean_curve``).
 
         Returns:
             One :class:`Attribution` per molecule (a single one for a single molecule).
@@ -225,10 +226,7 @@ class IntegratedGradients:
         atom_parts, pair_parts = zip(*(attribute_as(p, r) for p, r in zip(paths, results)))
         atom, pair = _mean_of(atom_parts).cpu().numpy(), _mean_of(pair_parts).cpu().numpy()
         atom_columns, pair_columns = self.model.columns(atom.shape[1], pair.shape[1])
-        interior = None
-        if return_interior:
-            interior = InteriorCurve(results[0].alphas, np.mean([r.scores for r in results], 0),
-                                     np.mean([r.gradient_norms for r in results], 0)) if _same_alphas(results) else None
+        interior = _mean_curve(results) if return_interior else None
         return Attribution(
             smiles=str(getattr(graph, "smiles", "")), atom_attr=atom, pair_attr=pair,
             pair_index=graph.edge_index.cpu().numpy(),
@@ -251,8 +249,16 @@ def _times_difference(path: PathInput, result: PathResult) -> tuple[Tensor, Tens
             result.grad_e * (path.edge_attr.to(result.grad_e) - path.edge_base.to(result.grad_e)))
 
 
-def _same_alphas(results: list[PathResult]) -> bool:
-    return all(len(r.alphas) == len(results[0].alphas) and np.allclose(r.alphas, results[0].alphas) for r in results)
+def _mean_curve(results: list[PathResult]) -> InteriorCurve:
+    """The paths' mean score and gradient norm at each alpha. Paths with nodes of their own (the
+    adaptive rule over several baselines) are averaged on the union of their alphas, each curve
+    interpolated linearly between its own nodes."""
+    first = results[0].alphas
+    if all(len(r.alphas) == len(first) and np.allclose(r.alphas, first) for r in results):
+        return InteriorCurve(first, np.mean([r.scores for r in results], 0), np.mean([r.gradient_norms for r in results], 0))
+    alphas = np.unique(np.concatenate([r.alphas for r in results]))
+    return InteriorCurve(alphas, np.mean([np.interp(alphas, r.alphas, r.scores) for r in results], 0),
+                         np.mean([np.interp(alphas, r.alphas, r.gradient_norms) for r in results], 0))
 
 
 def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tolerance: float, max_steps: int) -> None:
