@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from molattr.analysis.dead_features import (
     MAX_ENVIRONMENT_RADIUS, Collision, Values, closest_radius, collisions, dead_feature_summary,
@@ -28,6 +30,8 @@ from molattr.mapping.molecule_map import MoleculeMap
 
 #: Groups shown in the ranking plot, and groups given an example picture in the summary.
 PLOTTED_GROUPS = 15
+#: longer group names are shortened in the ranking plot
+PLOTTED_NAME_CHARS = 40
 EXAMPLE_GROUPS = 5
 #: Molecules drawn in the dead-feature picture.
 DRAWN_COLLISIONS = 12
@@ -81,21 +85,28 @@ def _collision_panel(m: MoleculeMap, identifier: str, found: Sequence[Collision]
 
 
 def ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
-    """Horizontal bars of the top groups' scores, each labelled with its prevalence."""
+    """Horizontal bars of the top groups' scores, each labelled with its prevalence. Names longer
+    than :data:`PLOTTED_NAME_CHARS` (ring systems' SMILES) are shortened with an ellipsis (the
+    table has them whole); the title wraps to the figure's width."""
     top = ranking.head(PLOTTED_GROUPS).iloc[::-1]
-    figure = Figure(figsize=(8, 0.32 * len(top) + 1.2), layout="constrained")
+    figure = Figure(figsize=(8, 0.32 * len(top) + 1.5), layout="constrained")
     axes = figure.subplots()
-    labels = [f"{name} [{kind.replace('_', ' ')}]" for kind, name in zip(top["kind"], top["name"])]
-    bars = axes.barh(labels, top["score"], color=["#b2182b" if v >= 0 else "#2166ac" for v in top["score"]])
-    for bar, prevalence in zip(bars, top["prevalence"]):
-        axes.annotate(f"{100 * prevalence:.0f}% of molecules", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                      xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
+    labels = [f"{_shortened(name)} [{kind.replace('_', ' ')}]" for kind, name in zip(top["kind"], top["name"])]
+    bars = axes.barh(range(len(top)), top["score"], color=["#b2182b" if v >= 0 else "#2166ac" for v in top["score"]])
+    axes.set_yticks(range(len(top)), labels)  # by position: two groups may share a shortened label
+    axes.bar_label(bars, [f"{100 * p:.0f}% of molecules" for p in top["prevalence"]], padding=3, fontsize=7)
     axes.axvline(0, color="black", lw=0.8)
-    axes.set(xlabel="score: mean share beyond an even spread\nover the group's atoms (absent = 0)", title=title)
+    axes.set(xlabel="score: mean share beyond an even spread\nover the group's atoms (absent = 0)")
+    figure.suptitle(textwrap.fill(title, 80), fontsize=11)
     low, high = axes.get_xlim()
-    axes.set_xlim(low, high + 0.25 * (high - low))  # room for the prevalence labels
+    axes.set_xlim(low, high + 0.35 * (high - low))  # room for the prevalence labels
+    axes.xaxis.set_major_locator(MaxNLocator(5))
     axes.tick_params(axis="y", labelsize=8)
     return figure
+
+
+def _shortened(name: str) -> str:
+    return name if len(name) <= PLOTTED_NAME_CHARS else name[: PLOTTED_NAME_CHARS - 1] + "…"
 
 
 def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], out_dir: Path, title: str,
