@@ -594,6 +594,17 @@ def test_bad_requests():
     with pytest.raises(AttributionInputError, match="max_steps must be an integer >= 2"):
         ig.attribute("CCO", method="adaptive", max_steps=True)
     assert ig.attribute("CCO", method="adaptive", max_steps=np.int64(64)).evaluations <= 64
+    with pytest.raises(AttributionInputError, match="references must be featurized graphs.* \\(got str\\)"):
+        ReferenceBaselines(["CCO"])
+    with pytest.raises(TypeError, match="spec must be a FeatureSpec"):
+        featurize("CCO", "full")
+
+    class PlainPyG(nn.Module):  # PyG's own calling convention: no num_graphs
+        def forward(self, x, edge_index, edge_attr, batch):
+            return x.sum().reshape(1, 1)
+
+    with pytest.raises(AttributionInputError, match="PlainPyG.forward cannot be called .* PyGModelWrapper"):
+        IntegratedGradients(PlainPyG(), spec=SPEC, device="cpu")
     regression = Checkpoint(weave(n_tasks=1), SPEC, ["y"], "regression", {}, None)
     with pytest.raises(AttributionInputError, match="needs a classification model"):
         IntegratedGradients(regression, device="cpu").attribute("CCO", output="probability")

@@ -190,6 +190,24 @@ def test_saturation_plot():
         plot_saturation(ig.attribute("CCO", method="gauss_legendre", n_steps=4))
     with pytest.raises(AttributionInputError, match="labels"):
         plot_saturation(curves, labels=["a"])
+    mapped = plot_saturation(map_attribution(curves[1]))  # a MoleculeMap stands for its attribution
+    np.testing.assert_array_equal(mapped.axes[0].lines[0].get_ydata(), raw.axes[0].lines[0].get_ydata())
+    with pytest.raises(AttributionInputError, match="plot_saturation needs Attributions or MoleculeMaps, got str"):
+        plot_saturation(["CCO"])
+
+
+def test_pictures_take_an_attribution_and_name_what_they_need():
+    attribution = planted_attribution(PHENOL, {0: 1.0, 3: -0.5})
+    mapped = map_attribution(attribution)
+    assert draw_heatmap(attribution).data == draw_heatmap(mapped).data
+    assert draw_grid([attribution, mapped]).data == draw_grid([mapped, mapped]).data
+    assert view_3d(attribution).write_html().count('"index"') == view_3d(mapped).write_html().count('"index"')
+    for call, name in ((lambda: draw_heatmap("Oc1ccccc1"), "draw_heatmap"), (lambda: draw_grid([None]), "draw_grid"),
+                       (lambda: view_3d(3), "view_3d")):
+        with pytest.raises(AttributionInputError, match=f"{name} needs a MoleculeMap .* or an Attribution, got"):
+            call()
+    with pytest.raises(AttributionInputError, match="map_attribution needs an Attribution .*, got str"):
+        map_attribution("Oc1ccccc1")
 
 
 def test_a_molecule_without_2d_layout_gets_a_clear_error(monkeypatch):

@@ -58,6 +58,10 @@ class ReferenceBaselines:
     def __post_init__(self) -> None:
         if not self.references:
             raise AttributionInputError("ReferenceBaselines needs at least one reference graph")
+        stray = next((r for r in self.references if not isinstance(r, Data)), None)
+        if stray is not None:
+            raise AttributionInputError(f"references must be featurized graphs, e.g. molattr.featurize(smiles, model.spec) "
+                                        f"(got {type(stray).__name__})")
         if not is_integer_at_least(self.n_samples, 1):
             raise AttributionInputError(f"n_samples must be an integer >= 1 (got {self.n_samples!r})")
         specs = {getattr(g, "spec_hash", None) for g in self.references} - {None}

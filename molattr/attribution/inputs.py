@@ -1,6 +1,7 @@
 """What an attribution method is given: a model (checkpoint or module), molecules, a target."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,23 @@ from molattr.integers import is_integer_at_least
 
 Molecule = str | Chem.Mol | Data
 Molecules = Molecule | Sequence[Molecule]
+
+
+def _check_calling_convention(module: nn.Module) -> None:
+    """Refuse a module that cannot be called as ``module(x, edge_index, edge_attr, batch, num_graphs)``.
+
+    Raises:
+        AttributionInputError: pointing a plain PyG model to :class:`molattr.nn.PyGModelWrapper`.
+    """
+    try:
+        inspect.signature(module.forward).bind(*range(5))
+    except TypeError:
+        raise AttributionInputError(
+            f"{type(module).__name__}.forward cannot be called as model(x, edge_index, edge_attr, batch, num_graphs); "
+            "wrap a PyTorch Geometric model in molattr.nn.PyGModelWrapper(model, n_tasks)"
+        ) from None
+    except ValueError:  # no signature to read (a compiled or C++ module): let the call itself tell
+        return
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -58,6 +76,7 @@ class AttributedModel:
         if isinstance(model, Checkpoint):
             return cls(model.model, spec or model.spec, list(tasks or model.tasks), model.task_type)
         if isinstance(model, nn.Module):
+            _check_calling_convention(model)
             return cls(model, spec, list(tasks) if tasks is not None else None, None)
         raise TypeError(f"expected a molattr Checkpoint or a torch nn.Module (got {type(model).__name__})")
 

@@ -15,11 +15,11 @@ from rdkit import Chem, Geometry
 from rdkit.Chem import rdDepictor
 from rdkit.Chem.Draw import rdMolDraw2D
 
-from molattr.attribution.result import format_percent
+from molattr.attribution.result import Attribution, format_percent
 from molattr.draw.colors import DEFAULT_CMAP, DivergingScale
 from molattr.errors import AttributionInputError
 from molattr.integers import is_integer_at_least
-from molattr.mapping.molecule_map import MoleculeMap
+from molattr.mapping.molecule_map import MoleculeMap, as_map
 
 ImageFormat = Literal["svg", "png"]
 #: Height in pixels of the colour bar band under the molecules.
@@ -181,26 +181,29 @@ def _draw_colourbar(drawer: rdMolDraw2D.MolDraw2D, scale: DivergingScale, canvas
     drawer.DrawString(label, Geometry.Point2D(left + bar_width / 2, y_text + 14), rawCoords=True)
 
 
-def draw_heatmap(molecule_map: MoleculeMap, image_format: ImageFormat = "svg", size: tuple[int, int] = (460, 380),
+def draw_heatmap(molecule_map: MoleculeMap | Attribution, image_format: ImageFormat = "svg", size: tuple[int, int] = (460, 380),
                  cmap: str = DEFAULT_CMAP, vmax: float | None = None, bonds: bool = True, atom_notes: bool = False,
                  name: str | None = None, colourbar: bool = True) -> Picture:
     """One molecule's heatmap: atoms (and bonds) coloured by attribution on a symmetric diverging
     scale, a legend (name, task, F(input), F(baseline), completeness gap) and a colour bar.
 
     ``vmax`` fixes the limits (``±vmax``) to compare pictures; by default ``±max |value|``.
-    ``atom_notes`` writes each atom's value next to it. Returns a :class:`Picture`.
+    ``atom_notes`` writes each atom's value next to it. An :class:`Attribution` is mapped with the
+    default atom rule. Returns a :class:`Picture`.
     """
+    molecule_map = as_map(molecule_map, "draw_heatmap")
     scale = scale_for([molecule_map], cmap, vmax, bonds)
     panel = panel_of(molecule_map, scale, bonds, atom_notes, name)
     return draw_panels([panel], scale, 1, size, image_format, colourbar)
 
 
-def draw_grid(maps: Sequence[MoleculeMap], image_format: ImageFormat = "svg", per_row: int = 3,
+def draw_grid(maps: Sequence[MoleculeMap | Attribution], image_format: ImageFormat = "svg", per_row: int = 3,
               size: tuple[int, int] = (360, 300), cmap: str = DEFAULT_CMAP, vmax: float | None = None,
               shared_scale: bool = True, bonds: bool = True, atom_notes: bool = False,
               names: Sequence[str | None] | None = None) -> Picture:
     """Many molecules in a grid. ``shared_scale=True`` puts them all on one scale (one colour bar);
     ``False`` scales each panel to its own ``±max |value|`` (no colour bar: the limits differ)."""
+    maps = [as_map(m, "draw_grid") for m in maps]
     names = list(names) if names is not None else [None] * len(maps)
     if len(names) != len(maps):
         raise AttributionInputError(f"{len(names)} names for {len(maps)} molecules")
@@ -210,11 +213,12 @@ def draw_grid(maps: Sequence[MoleculeMap], image_format: ImageFormat = "svg", pe
     return draw_panels(panels, shared, per_row, size, image_format, colourbar=shared_scale)
 
 
-def draw_comparison(maps: Sequence[MoleculeMap], titles: Sequence[str], image_format: ImageFormat = "svg",
+def draw_comparison(maps: Sequence[MoleculeMap | Attribution], titles: Sequence[str], image_format: ImageFormat = "svg",
                     size: tuple[int, int] = (380, 320), cmap: str = DEFAULT_CMAP, bonds: bool = True) -> Picture:
     """The same molecule under several attribution methods side by side (e.g. the gradient at the
     input next to integrated gradients, the paper's Fig. 4), each on its own symmetric scale
     (the methods' units differ), with ``titles`` heading the legends."""
+    maps = [as_map(m, "draw_comparison") for m in maps]
     if len(titles) != len(maps):
         raise AttributionInputError(f"{len(titles)} titles for {len(maps)} maps")
     panels = []

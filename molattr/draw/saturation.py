@@ -12,13 +12,15 @@ from matplotlib.figure import Figure
 
 from molattr.attribution.result import Attribution
 from molattr.errors import AttributionInputError
+from molattr.mapping.molecule_map import MoleculeMap
 
 #: Up to this many molecules each curve is labelled; beyond, the median is drawn over faint curves.
 MAX_LABELLED = 8
 
 
-def plot_saturation(attributions: Attribution | Sequence[Attribution], labels: Sequence[str] | None = None,
-                    normalize: bool | None = None, figsize: tuple[float, float] = (9.0, 3.4)) -> Figure:
+def plot_saturation(attributions: Attribution | MoleculeMap | Sequence[Attribution | MoleculeMap],
+                    labels: Sequence[str] | None = None, normalize: bool | None = None,
+                    figsize: tuple[float, float] = (9.0, 3.4)) -> Figure:
     """Two panels: the target score at each alpha, and the gradient magnitude at each alpha.
 
     With ``normalize`` (default: when there is more than one molecule) each score curve is shifted
@@ -30,7 +32,8 @@ def plot_saturation(attributions: Attribution | Sequence[Attribution], labels: S
     Raises:
         AttributionInputError: no attributions, a missing interior curve, or labels of the wrong length.
     """
-    items = [attributions] if isinstance(attributions, Attribution) else list(attributions)
+    single = isinstance(attributions, (Attribution, MoleculeMap))
+    items = [_attribution_of(a) for a in ([attributions] if single else list(attributions))]
     if not items:
         raise AttributionInputError("no attributions to plot")
     missing = [a.smiles for a in items if a.interior is None]
@@ -72,6 +75,14 @@ def plot_saturation(attributions: Attribution | Sequence[Attribution], labels: S
         axes.grid(alpha=0.3)
     score_axes.legend(fontsize=7, loc="best")
     return figure
+
+
+def _attribution_of(value: Attribution | MoleculeMap) -> Attribution:
+    if isinstance(value, MoleculeMap):
+        return value.attribution
+    if isinstance(value, Attribution):
+        return value
+    raise AttributionInputError(f"plot_saturation needs Attributions or MoleculeMaps, got {type(value).__name__}")
 
 
 def _normalized(values: np.ndarray) -> np.ndarray:

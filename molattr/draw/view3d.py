@@ -14,9 +14,10 @@ import py3Dmol
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
+from molattr.attribution.result import Attribution
 from molattr.draw.colors import DEFAULT_CMAP, DivergingScale
 from molattr.draw.heatmap2d import depiction, legend_text, scale_for
-from molattr.mapping.molecule_map import MoleculeMap
+from molattr.mapping.molecule_map import MoleculeMap, as_map
 
 
 class EmbeddingWarning(UserWarning):
@@ -55,11 +56,11 @@ def embed(mol: Chem.Mol, seed: int = 0) -> Conformer:
     return Conformer(embedded, True)
 
 
-def view_3d(molecule_map: MoleculeMap, width: int = 480, height: int = 380, cmap: str = DEFAULT_CMAP,
+def view_3d(molecule_map: MoleculeMap | Attribution, width: int = 480, height: int = 380, cmap: str = DEFAULT_CMAP,
             vmax: float | None = None, seed: int = 0) -> py3Dmol.view:
     """A py3Dmol view (shows inline in Jupyter): sticks plus spheres coloured by each atom's
     attribution on the symmetric scale of :func:`molattr.draw.draw_heatmap`; NaN atoms grey."""
-    return _view(molecule_map, width, height, cmap, vmax, seed)[0]
+    return _view(as_map(molecule_map, "view_3d"), width, height, cmap, vmax, seed)[0]
 
 
 def _view(molecule_map: MoleculeMap, width: int, height: int, cmap: str, vmax: float | None,
@@ -78,9 +79,10 @@ def _view(molecule_map: MoleculeMap, width: int, height: int, cmap: str, vmax: f
     return view, conformer, scale
 
 
-def write_3d_html(molecule_map: MoleculeMap, path: str | Path, name: str | None = None, cmap: str = DEFAULT_CMAP,
+def write_3d_html(molecule_map: MoleculeMap | Attribution, path: str | Path, name: str | None = None, cmap: str = DEFAULT_CMAP,
                   vmax: float | None = None, seed: int = 0) -> Path:
     """A standalone HTML page: the 3D view, the legend of the 2D heatmap and the colour limits."""
+    molecule_map = as_map(molecule_map, "write_3d_html")
     view, conformer, scale = _view(molecule_map, 640, 480, cmap, vmax, seed)
     title, numbers = legend_text(molecule_map, name).split("\n")
     note = "" if conformer.is_3d else "<p><b>RDKit could not embed this molecule in 3D: the 2D layout is shown.</b></p>"

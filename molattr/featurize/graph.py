@@ -32,7 +32,9 @@ def featurize(molecule: MoleculeLike, spec: FeatureSpec | None = None) -> Data:
     Raises:
         InvalidMoleculeError: unparsable or empty input, or a featurization failure.
     """
-    spec = spec or FeatureSpec()
+    spec = FeatureSpec() if spec is None else spec
+    if not isinstance(spec, FeatureSpec):
+        raise TypeError(f"spec must be a FeatureSpec, e.g. FeatureSpec(preset='full') (got {type(spec).__name__})")
     parsed = _parse(molecule, spec)
     graph = featurize_parsed(parsed, spec)
     if isinstance(molecule, Chem.Mol):

@@ -162,6 +162,9 @@ def map_attribution(attribution: Attribution, atom_rule: AtomRule = "all_pairs")
     Raises:
         AttributionInputError: an unknown ``atom_rule`` or an attribution without a usable molecule.
     """
+    if not isinstance(attribution, Attribution):
+        raise AttributionInputError(f"map_attribution needs an Attribution (from IntegratedGradients.attribute), "
+                                    f"got {type(attribution).__name__}")
     if atom_rule not in ATOM_RULES:
         raise AttributionInputError(f"atom_rule must be one of {', '.join(ATOM_RULES)} (got {atom_rule!r})")
     mol = molecule_of(attribution)
@@ -181,6 +184,21 @@ def map_attribution(attribution: Attribution, atom_rule: AtomRule = "all_pairs")
     remainder = float(pair_values[~shared].sum(dtype=np.float64))
     return MoleculeMap(attribution, mol, atom_rule, atom_values, bond_values, pair_values, bonded,
                        atom_feature_values, remainder)
+
+
+def as_map(value: MoleculeMap | Attribution, what: str) -> MoleculeMap:
+    """``value`` as a :class:`MoleculeMap`: an :class:`Attribution` is mapped with the default
+    atom rule, so pictures take either.
+
+    Raises:
+        AttributionInputError: anything else, naming ``what`` needed it.
+    """
+    if isinstance(value, MoleculeMap):
+        return value
+    if isinstance(value, Attribution):
+        return map_attribution(value)
+    raise AttributionInputError(f"{what} needs a MoleculeMap (molattr.map_attribution) or an Attribution, "
+                                f"got {type(value).__name__}")
 
 
 def pair_halves(n_atoms: int, i: np.ndarray, j: np.ndarray, pair_values: np.ndarray, mask: np.ndarray) -> np.ndarray:
