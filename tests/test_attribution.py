@@ -603,7 +603,7 @@ def test_bad_requests():
         def forward(self, x, edge_index, edge_attr, batch):
             return x.sum().reshape(1, 1)
 
-    with pytest.raises(AttributionInputError, match="PlainPyG.forward cannot be called .* PyGModelWrapper"):
+    with pytest.raises(AttributionInputError, match="PlainPyG.forward cannot be called .*PyGModelWrapper"):
         IntegratedGradients(PlainPyG(), spec=SPEC, device="cpu")
     regression = Checkpoint(weave(n_tasks=1), SPEC, ["y"], "regression", {}, None)
     with pytest.raises(AttributionInputError, match="needs a classification model"):
