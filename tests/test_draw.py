@@ -116,6 +116,25 @@ def test_legend_reports_prediction_baseline_and_gap():
     assert "gap 0.00%" in legend_text(map_attribution(a))
     a.prediction = a.baseline_prediction = 0.5  # no difference: the absolute gap is shown
     assert "gap +2.0e+00 abs." in legend_text(map_attribution(a))
+    for method, shown in (("gradient", "(logit, gradient)"), ("gradient_x_input", "(logit, gradient x input)"),
+                          ("smoothgrad_gauss_legendre", "(logit, SmoothGrad IG)"), ("adaptive", "(logit, IG)")):
+        a.method = method
+        assert shown in legend_text(map_attribution(a))
+
+
+def test_a_salts_legend_names_the_fragment_drawn():
+    salt = planted_attribution("[Na+].O=C([O-])c1ccccc1", {0: 1.0})
+    assert salt.atom_attr.shape[0] == 9  # the benzoate only
+    assert legend_text(map_attribution(salt)).startswith("O=C([O-])c1ccccc1 (salt stripped) | task")
+    assert legend_text(map_attribution(planted_attribution(PHENOL))).startswith(f"{PHENOL} | task")
+
+
+def test_vmax_must_be_positive_and_finite():
+    m = map_attribution(planted_attribution(PHENOL, {0: 1.0}))
+    for bad in (0, -1.0, float("inf"), float("nan"), "1"):
+        with pytest.raises(AttributionInputError, match="vmax must be a positive finite number"):
+            draw_heatmap(m, vmax=bad)
+    assert DivergingScale.symmetric([np.zeros(3)]).vmax == 1.0  # all-zero values: any scale, drawn white
 
 
 def test_gradient_next_to_integrated_gradients():

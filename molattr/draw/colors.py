@@ -9,6 +9,8 @@ from functools import cache
 import matplotlib
 import numpy as np
 
+from molattr.errors import AttributionInputError
+
 Colour = tuple[float, float, float]
 
 #: Default colour map: blue lowers the score, red raises it (white is zero).
@@ -30,11 +32,13 @@ class DivergingScale:
     @classmethod
     def symmetric(cls, values: Iterable[np.ndarray], cmap: str = DEFAULT_CMAP, vmax: float | None = None) -> "DivergingScale":
         """The scale whose limits are ``±max |value|`` over all finite values (or ``±vmax`` when given)."""
+        if vmax is not None and not (isinstance(vmax, (int, float, np.number)) and 0 < vmax < math.inf):
+            raise AttributionInputError(f"vmax must be a positive finite number (got {vmax!r})")
         if vmax is None:
             finite = [np.abs(v[np.isfinite(v)]) for v in (np.asarray(x, dtype=float) for x in values)]
             vmax = max((float(f.max()) for f in finite if f.size), default=0.0)
-        if not vmax > 0 or not math.isfinite(vmax):
-            vmax = 1.0
+            if vmax == 0:  # all values zero (or none finite): any scale draws them white
+                vmax = 1.0
         _colormap(cmap)  # an unknown name raises here, not mid-drawing
         return cls(float(vmax), cmap)
 

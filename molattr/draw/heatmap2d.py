@@ -61,16 +61,32 @@ class Panel:
     legend: str
 
 
+#: Legend names of the comparators' methods; every other method is a rule of integrated gradients.
+METHOD_NAMES = {"gradient": "gradient", "gradient_x_input": "gradient x input"}  # ASCII: RDKit's PNG font has no ×
+
+
 def legend_text(molecule_map: MoleculeMap, name: str | None = None) -> str:
-    """Two lines: name (or SMILES) and task; F(input), F(baseline) and the completeness gap."""
+    """Two lines: name (or SMILES) and task; F(input), F(baseline) and the completeness gap.
+
+    Without a name, the title is the attribution's SMILES, or, for a salt or mixture whose other
+    fragments the featurization dropped, the SMILES of the fragment drawn, marked "salt stripped".
+    """
     a = molecule_map.attribution
-    title = name or a.smiles or "molecule"
+    title = name or _drawn_smiles(molecule_map)
     if len(title) > 48:
         title = title[:45] + "..."
     gap = format_percent(a.relative_gap) if not math.isnan(a.relative_gap) else f"{a.gap:+.1e} abs."
-    method = "gradient" if a.method.startswith("gradient") else "IG"
+    method = METHOD_NAMES.get(a.method, "SmoothGrad IG" if a.method.startswith("smoothgrad") else "IG")
     return (f"{title} | {a.target_name} ({a.output}, {method})\n"
             f"F={a.prediction:.3f}  F(baseline)={a.baseline_prediction:.3f}  gap {gap}")
+
+
+def _drawn_smiles(molecule_map: MoleculeMap) -> str:
+    given = molecule_map.attribution.smiles
+    drawn = Chem.MolToSmiles(molecule_map.mol)
+    if given and given.count(".") > drawn.count("."):
+        return f"{drawn} (salt stripped)"
+    return given or drawn
 
 
 def scale_for(maps: Sequence[MoleculeMap], cmap: str = DEFAULT_CMAP, vmax: float | None = None, bonds: bool = True) -> DivergingScale:
@@ -163,7 +179,7 @@ def _draw_colourbar(drawer: rdMolDraw2D.MolDraw2D, scale: DivergingScale, canvas
                     label: str) -> None:
     """A horizontal bar of ``-vmax ... +vmax`` centred under the grid, labelled at both ends and zero."""
     drawer.SetOffset(0, 0)
-    bar_width = min(320, canvas[0] - 60)
+    bar_width = max(0.6 * canvas[0], min(320, canvas[0] - 60))
     left = (canvas[0] - bar_width) / 2
     y0, y1 = top + 6, top + 20
     steps = 64
@@ -178,7 +194,9 @@ def _draw_colourbar(drawer: rdMolDraw2D.MolDraw2D, scale: DivergingScale, canvas
     y_text = y1 + 12
     for text, x in ((f"{-scale.vmax:+.2g}", left), ("0", left + bar_width / 2), (f"{scale.vmax:+.2g}", left + bar_width)):
         drawer.DrawString(text, Geometry.Point2D(x, y_text), rawCoords=True)
-    drawer.DrawString(label, Geometry.Point2D(left + bar_width / 2, y_text + 14), rawCoords=True)
+    # RDKit cannot measure text: about 0.6 em per character, shrunk to fit the canvas (at least 6 px)
+    drawer.SetFontSize(max(6.0, min(12.0, (canvas[0] - 10) / (0.6 * max(len(label), 1)))))
+    drawer.DrawString(label, Geometry.Point2D(canvas[0] / 2, y_text + 14), rawCoords=True)
 
 
 def draw_heatmap(molecule_map: MoleculeMap | Attribution, image_format: ImageFormat = "svg", size: tuple[int, int] = (460, 380),
