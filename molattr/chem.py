@@ -32,6 +32,11 @@ class ParsedMolecule:
     removed_fragments: int
 
 
+#: Longer SMILES are ``too_large`` before RDKit sees them (the longest MoleculeNet SMILES has a
+#: few hundred characters; RDKit's parser crashes on tens of thousands).
+MAX_SMILES_CHARS = 10_000
+
+
 def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMolecule:
     """Parse and sanitize a SMILES string.
 
@@ -42,6 +47,7 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
 
     Raises:
         InvalidMoleculeError: reason ``"empty"`` for blank input or a molecule with no atoms,
+            ``"too_large"`` for a SMILES over :data:`MAX_SMILES_CHARS` characters,
             ``"unparsable"`` for non-ASCII text (undecodable bytes), whitespace inside the SMILES,
             or when RDKit cannot parse or sanitize it (the RDKit message is the detail).
     """
@@ -52,6 +58,9 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
         raise InvalidMoleculeError(repr(smiles), "unparsable", f"expected a SMILES string, got {type(smiles).__name__}")
     if not text:
         raise InvalidMoleculeError(smiles, "empty", "no SMILES on this row")
+    if len(text) > MAX_SMILES_CHARS:
+        raise InvalidMoleculeError(text[:40] + "...", "too_large", f"{len(text)} characters, over {MAX_SMILES_CHARS} "
+                                                                     "(RDKit's parser can stall or crash on such input)")
     if not text.isascii():
         raise InvalidMoleculeError(text, "unparsable", "SMILES must be ASCII (non-ASCII or undecodable bytes found)")
     if any(c.isspace() for c in text):

@@ -21,7 +21,7 @@ from molattr.attribution.quadrature import Method, check_n_steps
 from molattr.checkpoint import Checkpoint, load_checkpoint
 from molattr.data.moleculenet import locate, recipe
 from molattr.data.row_limits import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS, RowLimits
-from molattr.data.tables import read_molecules
+from molattr.data.tables import check_not_input, read_molecules
 from molattr.errors import AttributionInputError, MolattrError
 from molattr.featurize import FeatureSpec
 from molattr.predict import predict_table
@@ -163,6 +163,7 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
     unparsable, unsupported_element, too_large, featurization_failed) and, for errors, the reason.
     """
     input_file = input_file or _example_input()
+    check_not_input(output, input_file)
     checkpoint = load_checkpoint(model)
     table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
     result = predict_table(checkpoint, table, progress=len(table) > 1000, limits=limits)

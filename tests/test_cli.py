@@ -160,6 +160,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["score", str(tmp / "nope.smi")], 1, "nope.smi: No such file or directory"),
         (["score", str(tmp / "empty.csv"), "-o", str(tmp / "s.csv"), "--no-progress"], 1, "empty CSV file (no header line"),
         (["predict", str(tmp / "empty.csv"), "-o", str(tmp / "s.csv")], 1, "empty CSV file (no header line"),
+        (["predict", str(tmp / "no-smiles.csv"), "-o", str(tmp / "no-smiles.csv")], 1, "writing it would erase the input"),
         (["score", str(smi), "-o", str(tmp / "a-file" / "x.csv")], 1, "a-file: File exists"),
         (["score", str(smi), "--device", "gpu", "-o", str(tmp / "s.csv")], 1, "unknown device 'gpu'"),
         (["predict", str(smi), "-o", str(tmp / "out.xlsx")], 2, "written as .csv or .parquet"),
@@ -186,6 +187,7 @@ def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
         assert "Traceback" not in result.output
     made = {p.name for p in tmp_path.iterdir()}
     assert made == {"a-file", "broken.json", "empty.json", "no-smiles.csv", "empty.csv", "in.smi"}, made
+    assert (tmp_path / "no-smiles.csv").read_text() == "name\nx\n"  # predict -o onto its input kept it
 
 
 def test_set_analyses_name_the_rows_they_could_not_attribute(tmp_path: Path) -> None:

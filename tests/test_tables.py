@@ -128,6 +128,53 @@ def test_tables_and_streamed_records_agree_on_lines_and_ids(tmp_path, suffix):
     assert [i for _, i, _ in streamed] == ["a", "b", "m:5", "m:6", "m:7", "e"]
 
 
+def both_readers(path: Path) -> tuple[list[tuple], list[tuple]]:
+    """(line, id, SMILES) of every row as predict's table and score's streamed records read them."""
+    return records(read_molecules(path)), [(r.line, r.id, r.text) for r in iter_records(path)]
+
+
+def test_a_trailing_comma_does_not_shift_the_columns(tmp_path):
+    """Rows with one field more than the header: pandas used to take the first column for the
+    index, so predict scored each row's next column (benzene for ethanol) and called it ok."""
+    path = write(tmp_path / "shift.csv", "smiles,parent\nCCO,c1ccccc1,\nCCN,CC(=O)O,\n")
+    table, streamed = both_readers(path)
+    assert table == streamed == [(2, "shift:2", "CCO"), (3, "shift:3", "CCN")]
+    assert read_molecules(path)["parent"].tolist() == ["c1ccccc1", "CC(=O)O"]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("bom.csv", "\ufeffsmiles,name\nCCO,ethanol\n"), ("bom.smi", "\ufeffSMILES\tname\nCCO\tethanol\n"),
+    ("bom2.smi", "\ufeffCCO\tethanol\n"),
+])
+def test_a_byte_order_mark_is_not_text(tmp_path, name, text):
+    """Excel's "CSV UTF-8" starts with a byte-order mark: the header is still a header, the first
+    SMILES still parses."""
+    path = write(tmp_path / name, text)
+    table, streamed = both_readers(path)
+    line = 1 if name == "bom2.smi" else 2
+    assert table == streamed and table[0][0] == line and table[0][2] == "CCO"
+    if name == "bom.smi":
+        assert table == [(2, "ethanol", "CCO")]
+
+
+def test_an_unclosed_quote_is_an_error_naming_its_line(tmp_path):
+    """score's reader used to read the rest of the file into one field and report one row."""
+    path = write(tmp_path / "open.csv", 'smiles,id\nCCO,a\nCCN,"b\nCCC,c\nc1ccccc1,d\n')
+    with pytest.raises(InputFileError, match="open.csv, line 3: not valid CSV"):
+        list(iter_records(path))
+    with pytest.raises(InputFileError, match="not a valid CSV file"):
+        read_molecules(path)
+
+
+def test_a_field_over_128_kib_is_one_rows_problem(tmp_path):
+    long = "C" * 140_000
+    path = write(tmp_path / "long.csv", f"smiles,id\nCCO,a\n{long},b\nCCN,c\n")
+    table, streamed = both_readers(path)
+    assert table == streamed and [row[2] for row in table] == ["CCO", long, "CCN"]
+    with pytest.raises(InvalidMoleculeError, match="too_large: 'C{40}...' \\(140000 characters"):
+        parse_smiles(long)
+
+
 def test_csv_default_smiles_column(tmp_path):
     table = read_molecules(write(tmp_path / "s.csv", "smiles,y\nCCO,1\nCCN,0\n"))
     assert records(table) == [(2, "s:2", "CCO"), (3, "s:3", "CCN")]

@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from molattr.batch.prepare import Preparer
 from molattr.data.row_limits import RowLimits
+from molattr.data.tables import check_not_input
 from molattr.batch.progress import Progress, fingerprint, progress_path
 from molattr.batch.scorer import Scorer
 from molattr.batch.sinks import open_sink
@@ -76,9 +77,7 @@ def score_file(spec: InputSpec, output: Path, scorer: Scorer, limits: RowLimits 
     """
     if chunk_size < 1:
         raise InputFileError(f"chunk size must be >= 1 (got {chunk_size})")
-    if spec.source != STDIN and output.exists() and output.samefile(spec.source):
-        raise InputFileError(f"the output {output} is the input file {spec.source}: writing it would erase the "
-                             "input; choose another output path")
+    check_not_input(output, spec.source)
     state_path = progress_path(output)
     key = fingerprint({"input": spec.identity(), "reader": asdict(spec), "columns": scorer.columns,
                        "model": scorer.checkpoint.name, "spec": scorer.checkpoint.spec.hash,

@@ -7,7 +7,6 @@ become U+FFFD, which makes that row's SMILES unparsable rather than the file unr
 """
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from collections.abc import Iterator
@@ -15,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from molattr.data.tables import file_kind, file_stem, id_column_of, no_header, numbered_rows, open_file, smi_rows
+from molattr.data.tables import (
+    STDIN, csv_reader, file_kind, file_stem, id_column_of, no_header, numbered_rows, open_file, smi_rows,
+)
 from molattr.errors import InputFileError
 
 RecordFormat = Literal["smi", "csv", "tsv", "sdf"]
-#: Source name that means standard input.
-STDIN = "-"
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def count_records(source: str | Path, input_format: str | None = None) -> int | 
     last = b"\n"
     with open_binary(source) as stream:
         while block := stream.read(1 << 20):
-            first = first or block[:256]
+            first = first or block[:256].removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
             lines += block.count(b"\n")
             terminators += block.count(b"$$$$") if kind == "sdf" else 0
             last = block[-1:]
@@ -110,9 +109,10 @@ def count_records(source: str | Path, input_format: str | None = None) -> int | 
 
 
 def _text_lines(stream: BinaryIO) -> Iterator[str]:
-    """Lines split on ``\\n`` only (``\\r\\n`` stripped), decoded with replacement."""
-    for raw in stream:
-        line = raw.decode("utf-8", errors="replace")
+    """Lines split on ``\\n`` only (``\\r\\n`` stripped), decoded with replacement; a byte-order
+    mark at the start of the file is dropped."""
+    for number, raw in enumerate(stream):
+        line = raw.decode("utf-8-sig" if number == 0 else "utf-8", errors="replace")
         yield line[:-1].removesuffix("\r") if line.endswith("\n") else line.removesuffix("\r")
 
 
@@ -123,16 +123,16 @@ def _smi_records(stream: BinaryIO, name: str) -> Iterator[Record]:
 
 def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_column: str,
                  id_column: str | None) -> Iterator[Record]:
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-    reader = csv.reader(text, delimiter="\t" if kind == "tsv" else ",")
-    header = next(reader, None)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv_reader(text, kind)
+    header = next(numbered_rows(reader, source), (0, None))[1]
     if header is None:
         raise no_header(source, kind, smiles_column)
     columns = [c.strip() for c in header]
     id_column = id_column_of(source, columns, smiles_column, id_column)
     s_index = columns.index(smiles_column)
     i_index = columns.index(id_column) if id_column else None
-    for row, (line, fields) in enumerate(numbered_rows(reader)):
+    for row, (line, fields) in enumerate(numbered_rows(reader, source)):
         smiles = fields[s_index].strip() if s_index < len(fields) else ""
         given = fields[i_index].strip() if i_index is not None and i_index < len(fields) else ""
         yield Record(row, line, given or f"{name}:{line}", smiles)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +23,12 @@ from molattr.errors import InputFileError
 SMILES_SUFFIXES = (".smi", ".smiles", ".txt")
 TABLE_SUFFIXES = (".csv", ".tsv")
 SDF_SUFFIXES = (".sdf", ".sd", ".mol")
+#: Source name that means standard input.
+STDIN = "-"
+
+# Python's csv module refuses fields over 128 KiB with a bare csv.Error that ends the whole read;
+# a long field is one row's problem (its SMILES gets a status), so the limit is raised for good.
+csv.field_size_limit(2**31 - 1)
 
 
 def file_kind(path: Path, with_sdf: bool = False) -> str:
@@ -67,7 +74,7 @@ def _read_text(path: Path) -> str:
             raw = stream.read()
         except (OSError, EOFError) as exc:
             raise InputFileError(f"{path}: cannot read ({exc})") from exc
-    return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")  # -sig: a byte-order mark (Excel's "CSV UTF-8") is not text
 
 
 def read_molecules(
@@ -91,6 +98,17 @@ def read_molecules(
     if kind == "smi":
         return _smi_table(path, text)
     return _csv_table(path, text, kind, smiles_column, id_column)
+
+
+def check_not_input(output: Path, source: Path | str) -> None:
+    """Refuse an output path that is the input file itself (writing it would erase the input).
+
+    Raises:
+        InputFileError: ``output`` and ``source`` are the same file.
+    """
+    if str(source) != STDIN and output.exists() and Path(source).exists() and output.samefile(source):
+        raise InputFileError(f"the output {output} is the input file {source}: writing it would erase the "
+                             "input; choose another output path")
 
 
 def file_stem(path: Path) -> str:
@@ -141,34 +159,53 @@ def no_header(path: Path | str, kind: str, smiles_column: str) -> InputFileError
     return InputFileError(f"{path}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
 
 
-def numbered_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    """Each row still to come from a ``csv.reader`` with the line it starts on (a quoted field may
-    span lines, so a row can end several lines later)."""
+def csv_reader(text: Iterable[str], kind: str) -> Iterator[list[str]]:
+    """A strict ``csv.reader`` (a quote left open to the end of the file is an error, not one
+    field swallowing every later row) of a CSV or TSV text."""
+    return csv.reader(text, delimiter="\t" if kind == "tsv" else ",", strict=True)
+
+
+def numbered_rows(reader: Iterator[list[str]], source: Path | str) -> Iterator[tuple[int, list[str]]]:
+    """Each row still to come from a :func:`csv_reader` with the line it starts on (a quoted field
+    may span lines, so a row can end several lines later).
+
+    Raises:
+        InputFileError: malformed CSV (an unclosed quote, text after a closing quote), naming the line.
+    """
     start = reader.line_num + 1
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputFileError(f"{source}, line {start}: not valid CSV ({exc})") from None
         yield start, fields
         start = reader.line_num + 1
 
 
-def _row_lines(text: str, kind: str) -> list[int]:
+def _row_lines(path: Path, text: str, kind: str) -> list[int]:
     """The line each data row (after the header) starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
+    reader = csv_reader(io.StringIO(text, newline=""), kind)
     next(reader, None)
-    return [line for line, _ in numbered_rows(reader)]
+    return [line for line, _ in numbered_rows(reader, path)]
 
 
 def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
     if not text.strip():
         raise no_header(path, kind, smiles_column)
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
-            skip_blank_lines=False,
-        )
+        with warnings.catch_warnings():  # fields beyond the header's (a trailing comma) are dropped, as the
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)  # streamed reader drops them
+            frame = pd.read_csv(
+                io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
+                skip_blank_lines=False, index_col=False,  # never a first column taken for the index
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputFileError(f"{path}: not a valid {kind.upper()} file ({exc})") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
     id_column = id_column_of(path, list(frame.columns), smiles_column, id_column)
-    line = _row_lines(text, kind)
+    line = _row_lines(path, text, kind)
     given = frame[id_column].str.strip() if id_column else [""] * len(frame)
     ids = [name or f"{file_stem(path)}:{n}" for name, n in zip(given, line)]
     out = frame.drop(columns=[c for c in (smiles_column, id_column) if c], errors="ignore")
