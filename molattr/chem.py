@@ -67,6 +67,7 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
         raise InvalidMoleculeError(text, "unparsable", "SMILES contains whitespace (RDKit would read only the part "
                                                        "before it; a name belongs in its own column)")
     mol = _mol_from_smiles(text)
+    _tag_input_indices(mol)
     return _finish(mol, text, fragments)
 
 
@@ -86,6 +87,7 @@ def prepare_mol(mol: Chem.Mol, fragments: FragmentPolicy = "largest") -> ParsedM
     if mol is None:
         raise InvalidMoleculeError("<None>", "unparsable", "RDKit returned no molecule")
     mol = Chem.Mol(mol)
+    _tag_input_indices(mol)
     try:
         with quiet_rdkit():
             Chem.SanitizeMol(mol)
@@ -93,6 +95,22 @@ def prepare_mol(mol: Chem.Mol, fragments: FragmentPolicy = "largest") -> ParsedM
     except Exception as exc:  # RDKit raises several sanitization exception types
         raise InvalidMoleculeError(_safe_smiles(mol), "unparsable", str(exc)) from exc
     return _finish(mol, _safe_smiles(mol), fragments)
+
+
+#: Atom property holding each atom's index in the molecule as given (the SMILES as RDKit parses
+#: it, or the caller's Mol), kept through hydrogen removal and the fragment policy.
+INPUT_INDEX = "molattr_input_index"
+
+
+def _tag_input_indices(mol: Chem.Mol) -> None:
+    for atom in mol.GetAtoms():
+        atom.SetIntProp(INPUT_INDEX, atom.GetIdx())
+
+
+def input_indices(mol: Chem.Mol) -> list[int]:
+    """Each atom's index in the molecule as given (see :data:`INPUT_INDEX`); its own index for a
+    molecule that did not come through :func:`parse_smiles` or :func:`prepare_mol`."""
+    return [a.GetIntProp(INPUT_INDEX) if a.HasProp(INPUT_INDEX) else a.GetIdx() for a in mol.GetAtoms()]
 
 
 def _finish(mol: Chem.Mol, text: str, fragments: FragmentPolicy) -> ParsedMolecule:

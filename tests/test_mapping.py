@@ -99,6 +99,24 @@ def test_a_graph_featurized_from_a_molecule_maps_back_onto_that_molecule():
     assert not hasattr(molattr.featurize("OC(=O)c1ccccc1OC(C)=O", spec), "mol")  # a SMILES parses to its own order
 
 
+def test_atoms_keep_their_index_in_the_input_through_salt_stripping_and_hydrogen_removal():
+    spec = molattr.FeatureSpec(preset="full", max_distance=2)
+    ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")
+    kwargs = {"method": "gauss_legendre", "n_steps": 4}
+    salt = map_attribution(ig.attribute("[Na+].[O-]C(=O)c1ccccc1", **kwargs)).atoms()
+    assert salt["atom"].tolist() == list(range(9)) and salt["input_atom"].tolist() == list(range(1, 10))
+    given = Chem.MolFromSmiles("Cl.CCN(CC)CC")
+    amine = map_attribution(ig.attribute(given, **kwargs)).atoms()
+    assert [given.GetAtomWithIdx(k).GetSymbol() for k in amine["input_atom"]] == amine["symbol"].tolist()
+    keep_h = Chem.SmilesParserParams()
+    keep_h.removeHs = False
+    hydrogen_first = Chem.MolFromSmiles("[H]OC(C)=O", keep_h)  # the hydrogen is atom 0 of the caller's Mol
+    acid = map_attribution(ig.attribute(hydrogen_first, **kwargs)).atoms()
+    assert hydrogen_first.GetAtomWithIdx(0).GetSymbol() == "H" and acid["input_atom"].tolist() == [1, 2, 3, 4]
+    plain = map_attribution(planted_attribution("CCO", {0: 1.0})).atoms()  # no parse: its own indices
+    assert plain["input_atom"].tolist() == [0, 1, 2]
+
+
 def test_attribution_carries_the_featurized_molecule_even_for_salts(real_attributions):
     spec = molattr.FeatureSpec(preset="full", max_distance=2)
     ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")

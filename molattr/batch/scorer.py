@@ -148,7 +148,7 @@ def _columns_of(m: MoleculeMap, record: Record, options: AttributionOptions) -> 
     return [
         a.target_name, a.prediction, a.baseline_prediction, a.total, a.gap, a.relative_gap, a.evaluations,
         shares["atom_features"], shares["bonded_pairs"], shares["non_bonded_pairs"],
-        ";".join(f"{i}:{s}:{v:+.4g}" for i, s, v in zip(atoms["atom"], atoms["symbol"], atoms["attribution"])),
+        ";".join(f"{i}:{s}:{v:+.4g}" for i, s, v in zip(atoms["input_atom"], atoms["symbol"], atoms["attribution"])),
         ";".join(f"{f}:{v:+.4g}" for f, v in zip(features["feature"], features["attribution"])),
         json.dumps([round(float(v), 6) if math.isfinite(v) else None for v in m.atom_values]) if options.atom_values else "",
         heatmap,

@@ -23,7 +23,7 @@ import pandas as pd
 from rdkit import Chem
 
 from molattr.attribution.result import Attribution
-from molattr.chem import to_mol
+from molattr.chem import input_indices, to_mol
 from molattr.errors import AttributionInputError
 
 #: Which pair attributions an atom's value includes (half of each): every pair it is in, its bonded
@@ -72,14 +72,18 @@ class MoleculeMap:
         return {name: self.share(value) for name, value in self.parts().items()}
 
     def atoms(self) -> pd.DataFrame:
-        """One row per atom: ``atom`` index, ``symbol``, ``atom_features``, ``bonded_pairs`` and
-        ``non_bonded_pairs`` (its halves), ``attribution`` (by ``atom_rule``), ``share``."""
+        """One row per atom: ``atom`` index, ``input_atom`` (its index in the molecule as given:
+        the SMILES as RDKit parses it, or the caller's Mol; it differs from ``atom`` where a salt's
+        other fragments or explicit hydrogens before it were dropped), ``symbol``,
+        ``atom_features``, ``bonded_pairs`` and ``non_bonded_pairs`` (its halves),
+        ``attribution`` (by ``atom_rule``), ``share``."""
         n = self.mol.GetNumAtoms()
         i, j = self.attribution.pair_index
         halves = {name: pair_halves(n, i, j, self.pair_values, mask)
                   for name, mask in (("bonded_pairs", self.pair_bonded), ("non_bonded_pairs", ~self.pair_bonded))}
         return pd.DataFrame({
             "atom": np.arange(n),
+            "input_atom": input_indices(self.mol),
             "symbol": [a.GetSymbol() for a in self.mol.GetAtoms()],
             "atom_features": self.atom_feature_values,
             **halves,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from molattr.attribution.result import format_percent
+from molattr.chem import input_indices
 from molattr.draw.heatmap2d import draw_heatmap
 from molattr.draw.saturation import plot_saturation
 from molattr.draw.view3d import write_3d_html
@@ -137,9 +138,13 @@ def _card(o: RowOutcome, out: Path, with_3d: bool) -> str:
     gap = f"{format_percent(a.relative_gap)} relative" if not math.isnan(a.relative_gap) else "relative gap undefined (F(input) ≈ F(baseline))"
     shares = m.shares()
     share_text = ", ".join(f"{k.replace('_', ' ')} {100 * v:.0f}%" for k, v in shares.items() if not math.isnan(v))
+    # atoms by their index in the input SMILES shown on the card (a salt's kept fragment renumbers them)
+    given = input_indices(m.mol)
+    bonds = m.bonds().assign(begin=lambda t: [given[k] for k in t["begin"]], end=lambda t: [given[k] for k in t["end"]])
     tables = "".join(_table(caption, m.top(table, 5)[columns]) for caption, table, columns in (
-        ("Top atoms", m.atoms(), ["atom", "symbol", "attribution", "share"]),
-        ("Top bonds", m.bonds(), ["begin", "end", "bond_type", "attribution"]),
+        ("Top atoms", m.atoms().rename(columns={"atom": "kept_atom", "input_atom": "atom"}),
+         ["atom", "symbol", "attribution", "share"]),
+        ("Top bonds", bonds, ["begin", "end", "bond_type", "attribution"]),
         ("Top features", m.features(), ["feature", "attribution", "share"]),
     ))
     note_html = "".join(f'<div class="note">{html.escape(n)}</div>' for n in notes)
