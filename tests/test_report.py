@@ -56,7 +56,9 @@ def test_every_row_comes_out_once_with_its_status(ig, tmp_path):
     sums = atoms.groupby("row")["attribution"].sum()
     for row, total in zip(attributed["row"], attributed["total_attribution"].astype(float)):
         assert sums[row] == pytest.approx(total, rel=1e-5, abs=1e-6)
-    assert len(list(Chem.SDMolSupplier(str(tmp_path / "report" / "attributions.sdf")))) == 4
+    records = list(Chem.SDMolSupplier(str(tmp_path / "report" / "attributions.sdf")))
+    assert [(m.GetProp("_Name"), m.GetIntProp("row"), m.GetIntProp("line"), m.GetProp("status")) for m in records] == [
+        (ROWS[k][0], k, k + 1, ROWS[k][2]) for k in (0, 3, 4, 5)]  # each record finds its input row
     for k in (0, 3, 4, 5):  # pictures are named by the row column
         assert (tmp_path / "report" / "images" / f"row-{k}.svg").stat().st_size > 2000
         assert (tmp_path / "report" / "images" / f"row-{k}-saturation.png").stat().st_size > 5000
@@ -133,6 +135,13 @@ def test_a_molecule_without_2d_layout_becomes_a_note(ig, tmp_path, monkeypatch):
     page = write_report(outcomes, tmp_path, ReportContext("m", "f", "t", "logit", "gl", "all_pairs"), with_3d=False).read_text()
     assert "picture not drawn" in page and "cannot lay out" in page
     assert (tmp_path / "images" / "row-0-saturation.png").is_file()  # the rest of the card is still made
+
+
+def test_no_rows_still_give_a_readable_molecules_table(ig, tmp_path):
+    context = ReportContext("w2n2-tox21", "none.smi", "NR-AhR", "logit", "gauss_legendre", "all_pairs")
+    write_report([], tmp_path / "report", context)
+    molecules = pd.read_csv(tmp_path / "report" / "molecules.csv")
+    assert len(molecules) == 0 and list(molecules.columns)[:5] == ["row", "line", "id", "smiles", "status"]
 
 
 def test_report_html_is_well_formed(ig, tmp_path):

@@ -1,7 +1,7 @@
 """Attributions written onto RDKit molecules (atom, bond and molecule properties) and to SDF."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from rdkit import Chem
@@ -44,11 +44,28 @@ def annotate_mol(molecule_map: MoleculeMap) -> Chem.Mol:
     return mol
 
 
-def write_sdf(maps: Iterable[MoleculeMap], path: str | Path) -> Path:
-    """Write annotated molecules (see :func:`annotate_mol`) to an SDF file; returns its path."""
+def write_sdf(maps: Iterable[MoleculeMap], path: str | Path,
+              properties: Iterable[Mapping[str, str | int | None]] | None = None) -> Path:
+    """Write annotated molecules (see :func:`annotate_mol`) to an SDF file; returns its path.
+
+    ``properties``, one mapping per molecule, adds record properties (e.g. ``id``, ``row``,
+    ``line``, ``status``, to find each record's input row; ``None`` values are left out); an ``id``
+    is also the record's title.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    extras = iter(properties) if properties is not None else None
     with Chem.SDWriter(str(path)) as writer:
         for molecule_map in maps:
-            writer.write(annotate_mol(molecule_map))
+            mol = annotate_mol(molecule_map)
+            for name, value in (next(extras) if extras is not None else {}).items():
+                if value is None:
+                    continue
+                if isinstance(value, int):
+                    mol.SetIntProp(name, value)
+                else:
+                    mol.SetProp(name, str(value))
+            if mol.HasProp("id"):
+                mol.SetProp("_Name", mol.GetProp("id"))
+            writer.write(mol)
     return path

@@ -88,7 +88,8 @@ def summary_table(outcomes: Sequence[RowOutcome]) -> pd.DataFrame:
                           relative_gap=a.relative_gap, evaluations=a.evaluations,
                           **{f"share_{k}": v for k, v in m.shares().items()})
         records.append(record)
-    return pd.DataFrame.from_records(records)
+    provenance = ["row", "line", "id", "smiles", "status", "error"]  # the header even without any row
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=provenance)
 
 
 def tidy_tables(outcomes: Sequence[RowOutcome]) -> dict[str, pd.DataFrame]:

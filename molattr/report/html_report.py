@@ -6,7 +6,8 @@ Layout of ``out_dir``::
                        saturation curve, completeness gap, link to the 3D view)
     molecules.csv      one row per input row (status, error, predictions, gap, shares)
     atoms.csv, bonds.csv, pairs.csv, features.csv   tidy tables of every attributed row
-    attributions.sdf   attributed molecules with atom/bond/molecule properties
+    attributions.sdf   attributed molecules with atom/bond/molecule properties, titled by id, with
+                       their row, line and status
     images/row-<k>.svg, images/row-<k>-saturation.png, 3d/row-<k>.html   (k: the row column, from 0)
 
 A picture that cannot be made (a molecule RDKit cannot lay out or embed) becomes a note on its
@@ -71,7 +72,9 @@ def write_report(outcomes: Sequence[RowOutcome], out_dir: str | Path, context: R
     summary.to_csv(out / "molecules.csv", index=False, float_format="%.6g")
     for name, table in tidy_tables(outcomes).items():
         table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
-    write_sdf([o.molecule_map for o in outcomes if o.molecule_map is not None], out / "attributions.sdf")
+    attributed = [o for o in outcomes if o.molecule_map is not None]
+    write_sdf([o.molecule_map for o in attributed], out / "attributions.sdf",
+              [{"id": o.id, "row": o.row, "line": o.line, "status": o.status} for o in attributed])
     cards = [_card(o, out, with_3d) for o in outcomes[:max_cards]]
     more = len(outcomes) - len(cards)
     page = f"""<!DOCTYPE html>
