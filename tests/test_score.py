@@ -262,3 +262,28 @@ def test_python_api_on_lists_and_frames(checkpoint):
         molattr.score(checkpoint, ["CCO"], n_steps=8)
     phenol = molattr.explain(checkpoint, "c1ccccc1O", target="NR-AhR", method="gauss_legendre", n_steps=32)
     assert phenol.atoms()["attribution"].sum() == pytest.approx(phenol.attribution.total)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sdf_output_keeps_the_input_records_fields_and_input_atom_numbers(tmp_path, workers):
+    """A salt with hydrogens and a data field, in SDF: its record comes out with the field, and
+    top_atoms number the atoms of the input (the carboxyl carbon is atom 2, after Na+ and O-),
+    also when worker processes prepare the records."""
+    source = tmp_path / "in.sdf"
+    with Chem.SDWriter(str(source)) as writer:
+        for smiles, cas in (("[Na+].[O-]C(=O)c1ccccc1", "532-32-1"), ("CC(=O)Oc1ccccc1C(=O)O", "50-78-2")):
+            mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
+            mol.SetProp("_Name", cas)
+            mol.SetProp("CAS", cas)
+            writer.write(mol)
+    out = tmp_path / "out.sdf"
+    result = CliRunner().invoke(main, ["score", str(source), "-a", "NR-AhR", "--method", "gauss_legendre", "--steps", "4",
+                                       "--top-k", "20", "--workers", str(workers), "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    records = list(Chem.SDMolSupplier(str(out)))
+    assert [m.GetProp("CAS") for m in records] == ["532-32-1", "50-78-2"]
+    given = [Chem.MolFromSmiles("[Na+].[O-]C(=O)c1ccccc1"), Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O")]
+    for record, mol in zip(records, given):
+        top = [entry.split(":") for entry in record.GetProp("top_atoms").split(";")]
+        assert all(mol.GetAtomWithIdx(int(index)).GetSymbol() == symbol for index, symbol, _ in top)
+    assert {int(index) for index, _, _ in (e.split(":") for e in records[0].GetProp("top_atoms").split(";"))} == set(range(1, 10))

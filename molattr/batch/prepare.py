@@ -55,11 +55,16 @@ def _parse(record: Record, spec: FeatureSpec) -> ParsedMolecule:
         return parse_smiles(record.text, spec.fragments)
     if not record.text.strip():
         raise InvalidMoleculeError(record.id, "empty", "empty SDF record")
-    with quiet_rdkit():
-        mol = Chem.MolFromMolBlock(record.text, sanitize=False)
+    with quiet_rdkit():  # a supplier, not MolFromMolBlock: it also reads the record's data fields
+        supplier = Chem.SDMolSupplier()
+        supplier.SetData(record.text + "$$$$\n", sanitize=False, removeHs=False)
+        mol = next(iter(supplier), None)
     if mol is None:
         raise InvalidMoleculeError(record.id, "unparsable", "RDKit could not read the mol block")
-    return prepare_mol(mol, spec.fragments)
+    parsed = prepare_mol(mol, spec.fragments)
+    for name, value in mol.GetPropsAsDict(includePrivate=False).items():  # carried to SDF output
+        parsed.mol.SetProp(name, str(value))
+    return parsed
 
 
 class Preparer:
@@ -115,7 +120,9 @@ _ARRAYS = ("x", "edge_index", "edge_attr", "pair_distance")
 
 
 def _prepare_portable(records: Sequence[Record], spec: FeatureSpec, limits: RowLimits) -> list[PreparedRow]:
-    """:func:`prepare_records` in a worker, graphs as plain dicts of arrays and values."""
+    """:func:`prepare_records` in a worker, graphs as plain dicts of arrays and values; molecules
+    are pickled with their properties (input atom indices, an SDF record's data fields)."""
+    Chem.SetDefaultPickleProperties(Chem.PropertyPickleOptions.AllProps)
     rows = prepare_records(records, spec, limits)
     for row in rows:
         if row.graph is not None:
