@@ -22,7 +22,7 @@ from molattr.checkpoint import Checkpoint, load_checkpoint
 from molattr.data.moleculenet import locate, recipe
 from molattr.data.row_limits import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS, RowLimits
 from molattr.data.tables import check_not_input, read_molecules
-from molattr.errors import AttributionInputError, MolattrError
+from molattr.errors import AttributionInputError, InputFileError, MolattrError
 from molattr.featurize import FeatureSpec
 from molattr.predict import predict_table
 from molattr.resources import datasets_dir, models_dir
@@ -66,6 +66,17 @@ def _table_path(path: Path) -> Path:
     if path.suffix.lower() not in (".csv", ".parquet"):
         raise click.BadParameter(f"{path}: the table is written as .csv or .parquet (got {path.suffix or 'no suffix'!r})",
                                  param_hint="--output")
+    return path
+
+
+def _scores_path(path: Path) -> Path:
+    """``score``'s output path, refused as a usage error unless it ends in .csv, .parquet or .sdf."""
+    from molattr.batch.sinks import output_kind  # the batch modules load only for score
+
+    try:
+        output_kind(path)
+    except InputFileError as error:
+        raise click.BadParameter(str(error), param_hint="--output") from None
     return path
 
 
@@ -184,7 +195,8 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 @click.argument("input_file", required=False)
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("scores.csv"),
-              show_default=True, help="Output file: .csv, .parquet or .sdf.")
+              show_default=True, callback=lambda ctx, param, value: _scores_path(value),
+              help="Output file: .csv, .parquet or .sdf.")
 @click.option("--format", "input_format", type=click.Choice(["smi", "csv", "tsv", "sdf"]),
               help="Input format (default: from the suffix; smi for standard input).")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")

@@ -66,6 +66,8 @@ def test_stdin(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"CCO x\nCC\n")))
     assert [(r.id, r.text) for r in iter_records("-")] == [("x", "CCO"), ("stdin:2", "CC")]
     assert count_records("-") is None
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(b"CCO x\nCC\n"))))
+    assert [(r.id, r.text) for r in iter_records("-")] == [("x", "CCO"), ("stdin:2", "CC")]  # gzip piped in
 
 
 def test_bad_sources(tmp_path):

@@ -245,7 +245,7 @@ def test_cli_score_stdin_sdf_output_and_exit_codes(tmp_path, planted):
     lenient = runner.invoke(main, ["score", str(planted), "-o", str(tmp_path / "l.csv"), "--any-element", "--max-atoms", "400",
                                    "--no-progress"])
     assert lenient.exit_code == 0 and "unsupported_element" not in lenient.output and "too_large" not in lenient.output
-    for bad, code in ((["-o", str(tmp_path / "x.xlsx")], 1), (["-a", "NO-TASK"], 2), (["--resume", "-o", str(tmp_path / "n.csv")], 1)):
+    for bad, code in ((["-o", str(tmp_path / "x.xlsx")], 2), (["-a", "NO-TASK"], 2), (["--resume", "-o", str(tmp_path / "n.csv")], 1)):
         outcome = runner.invoke(main, ["score", str(planted), "--no-progress", *bad])
         assert outcome.exit_code == code, (bad, outcome.output)
 

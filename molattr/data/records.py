@@ -7,6 +7,7 @@ become U+FFFD, which makes that row's SMILES unparsable rather than the file unr
 """
 from __future__ import annotations
 
+import gzip
 import io
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from molattr.data.tables import (
 from molattr.errors import InputFileError
 
 RecordFormat = Literal["smi", "csv", "tsv", "sdf"]
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,20 @@ def record_format(source: str | Path, given: str | None = None) -> RecordFormat:
 
 
 def open_binary(source: str | Path) -> BinaryIO:
-    """The raw bytes of a file (gunzipped when it ends in ``.gz``) or of standard input.
+    """The raw bytes of a file (gunzipped when it ends in ``.gz``) or of standard input (gunzipped
+    when it starts with gzip's magic bytes: ``molattr score - < big.smi.gz``).
 
     Raises:
         InputFileError: a missing file, a directory, or a file that cannot be opened.
     """
-    return sys.stdin.buffer if str(source) == STDIN else open_file(Path(source))
+    if str(source) != STDIN:
+        return open_file(Path(source))
+    stream = sys.stdin.buffer
+    if not hasattr(stream, "peek"):  # a replaced stdin (tests, embedding) may be unbuffered
+        stream = io.BufferedReader(stream)
+    if stream.peek(2)[:2] == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=stream, mode="rb")
+    return stream
 
 
 def iter_records(source: str | Path, input_format: str | None = None, smiles_column: str = "smiles",
