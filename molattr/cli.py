@@ -347,7 +347,7 @@ def _set_options(function: Command) -> Command:
 def _attributed_set(input_file: Path | None, model: str, target: str, label_column: str | None,
                     min_probability: float | None, method: str, steps: int, tolerance: float,
                     attribution_tolerance: float, max_steps: int, smiles_column: str, id_column: str | None):
-    """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids), with a line on what was used.
+    """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids, lines), with a line on what was used.
 
     ``--min-probability`` is applied to a plain prediction before attributing, so molecules below
     it cost no integrated gradients."""
@@ -379,7 +379,7 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
     click.echo(f"{len(kept)} molecules analysed for {task} ({selected} rows selected, "
                f"{len(outcomes) - len(kept)} could not be attributed{below})")
     _echo_row_errors(input_file, outcomes)
-    return checkpoint, task, [o.molecule_map for o in kept], [o.id for o in kept]
+    return checkpoint, task, [o.molecule_map for o in kept], [o.id for o in kept], [o.line for o in kept]
 
 
 @main.command()
@@ -406,9 +406,11 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
             raise click.BadParameter(f"expected NAME=SMARTS (got {item!r})", param_hint="--smarts")
         named[name] = pattern
     patterns = compile_smarts(named)
-    checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
-                                                  tolerance, attribution_tolerance, max_steps, smiles_column, id_column)
-    ranking = write_pharmacophore_report(maps, ids, out, f"{checkpoint.name}, {task}: groups carrying the score", patterns)
+    checkpoint, task, maps, ids, lines = _attributed_set(input_file, model, target, label_column, min_probability, method,
+                                                         steps, tolerance, attribution_tolerance, max_steps, smiles_column,
+                                                         id_column)
+    ranking = write_pharmacophore_report(maps, ids, out, f"{checkpoint.name}, {task}: groups carrying the score", patterns,
+                                         lines)
     for _, row in ranking.head(5).iterrows():
         click.echo(f"  {row['score']:+.3f}  {row['name']} [{row['kind']}] in {100 * row['prevalence']:.0f}% of molecules")
     click.echo(f"report -> {out / 'summary.html'}")
@@ -434,9 +436,10 @@ def dead_features(input_file, model, target, label_column, min_probability, meth
     """
     from molattr.report.analysis_report import write_dead_feature_report
 
-    checkpoint, task, maps, ids = _attributed_set(input_file, model, target, label_column, min_probability, method, steps,
-                                                  tolerance, attribution_tolerance, max_steps, smiles_column, id_column)
-    summary = write_dead_feature_report(maps, ids, out, f"{checkpoint.name}, {task}: dead features", values, rtol)
+    checkpoint, task, maps, ids, lines = _attributed_set(input_file, model, target, label_column, min_probability, method,
+                                                         steps, tolerance, attribution_tolerance, max_steps, smiles_column,
+                                                         id_column)
+    summary = write_dead_feature_report(maps, ids, out, f"{checkpoint.name}, {task}: dead features", values, rtol, lines)
     click.echo(f"{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) "
                f"have tied non-equivalent atoms ({100 * summary['within_radius'][1]:.1f}% with different neighbours); "
                f"always-zero columns: {len(summary['zero_columns'])}")

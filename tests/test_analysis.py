@@ -255,3 +255,15 @@ def test_planted_evaluation_scores_a_model(tmp_path):
     assert (expected["auroc_gradient"] == result["auroc_gradient"]).all()  # the baseline only changes IG
     with pytest.raises(AnalysisInputError, match="baseline must be"):
         evaluate_planted(load_checkpoint(tmp_path / "m"), ["CCO"], PlantedRecipe.load(), baseline="ones")
+
+
+def test_dead_feature_table_numbers_atoms_as_in_the_input(tmp_path):
+    """A salt whose sodium comes first: the benzoate's tied atoms are reported by their input
+    indices (1-9), and each molecule with its input line."""
+    from molattr.report.analysis_report import write_dead_feature_report
+
+    salt = map_attribution(planted_attribution("[Na+].[O-]C(=O)c1ccccc1", {0: 0.5, 3: 0.5}), "atoms_only")
+    write_dead_feature_report([salt], ["benzoate"], tmp_path, "salt", lines=[7])
+    table = pd.read_csv(tmp_path / "collisions.csv")
+    assert len(table) and set(table["line"]) == {7}
+    assert {tuple(int(a) for a in cell.split()) for cell in table["atoms"]} == {(1, 4)}  # the O- and the ipso carbon

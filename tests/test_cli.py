@@ -200,6 +200,21 @@ def test_set_analyses_name_the_rows_they_could_not_attribute(tmp_path: Path) -> 
     assert f"{source}, line 2: unparsable: 'C1CC('" in result.stderr
 
 
+def test_set_analyses_tell_rows_with_one_id_apart_by_line(tmp_path: Path) -> None:
+    source = tmp_path / "in.smi"
+    source.write_text("Oc1ccccc1 cpd\nC1CC( broken\n[Na+].[O-]C(=O)c1ccccc1 cpd\n")
+    out = tmp_path / "p"
+    result = CliRunner().invoke(main, ["pharmacophores", str(source), "-t", "NR-AhR", "--method", "gauss_legendre",
+                                       "--steps", "4", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    per_molecule = pd.read_csv(out / "per_molecule.csv")
+    assert set(per_molecule["line"]) == {1, 3} and set(per_molecule["id"]) == {"cpd"}
+    groups = pd.read_csv(out / "groups.csv")
+    assert set(groups["example_line"]) <= {1, 3}
+    acid = per_molecule[(per_molecule["line"] == 3) & (per_molecule["name"] == "carboxylic acids (-C(=O)O)")]
+    assert len(acid) == 1
+
+
 def test_max_steps_caps_the_adaptive_evaluations(tmp_path: Path) -> None:
     source = tmp_path / "in.smi"
     source.write_text("CC(=O)Oc1ccccc1C(=O)O aspirin\nc1ccccc1O phenol\n")

@@ -23,6 +23,7 @@ from molattr.analysis.dead_features import (
     MAX_ENVIRONMENT_RADIUS, Collision, Values, closest_radius, collisions, dead_feature_summary,
 )
 from molattr.analysis.groups import Patterns
+from molattr.chem import input_indices
 from molattr.analysis.ranking import rank_groups, set_group_tables
 from molattr.draw.colors import DivergingScale
 from molattr.draw.heatmap2d import Panel, depiction, draw_heatmap, draw_panels
@@ -38,15 +39,21 @@ DRAWN_COLLISIONS = 12
 
 
 def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], out_dir: Path, title: str,
-                               patterns: Patterns | None = None) -> pd.DataFrame:
-    """Rank the groups of ``maps`` (see :func:`molattr.analysis.rank_groups`) and write the report; returns the ranking."""
+                               patterns: Patterns | None = None, lines: Sequence[int | None] | None = None) -> pd.DataFrame:
+    """Rank the groups of ``maps`` (see :func:`molattr.analysis.rank_groups`) and write the report; returns the ranking.
+
+    ``lines``, each molecule's input line, go into the tables next to ``ids`` (which need not be unique)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = set_group_tables(maps, patterns)
     ranking = rank_groups(maps, patterns, tables)
     ranking["example_id"] = [ids[k] if k >= 0 else "" for k in ranking["example"]]
+    if lines is not None:
+        ranking["example_line"] = pd.array([lines[k] if k >= 0 else None for k in ranking["example"]], dtype="Int64")
     ranking.to_csv(out_dir / "groups.csv", index=False, float_format="%.6g")
     per_molecule = tables.drop(columns="molecule")
     per_molecule.insert(0, "id", [ids[k] for k in tables["molecule"]])
+    if lines is not None:
+        per_molecule.insert(1, "line", pd.array([lines[k] for k in tables["molecule"]], dtype="Int64"))
     per_molecule.to_csv(out_dir / "per_molecule.csv", index=False, float_format="%.6g")
     ranking_plot(ranking, title).savefig(out_dir / "ranking.png", dpi=110)
     examples = []
@@ -110,21 +117,24 @@ def _shortened(name: str) -> str:
 
 
 def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], out_dir: Path, title: str,
-                              values: Values = "atom_features", rtol: float = 1e-5) -> dict:
+                              values: Values = "atom_features", rtol: float = 1e-5,
+                              lines: Sequence[int | None] | None = None) -> dict:
     """Scan ``maps`` for dead features and write the report; returns the summary (see
-    :func:`molattr.analysis.dead_feature_summary`)."""
+    :func:`molattr.analysis.dead_feature_summary`). ``collisions.csv`` numbers atoms as in the
+    input (see ``MoleculeMap.atoms``'s ``input_atom``) and gives each molecule's input ``line``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     per_molecule = [collisions(m, values, rtol) for m in maps]
     summary = dead_feature_summary(maps, values, rtol, per_molecule)
     rows = []
-    for m, identifier, found in zip(maps, ids, per_molecule):
+    for k, (m, identifier, found) in enumerate(zip(maps, ids, per_molecule)):
+        given = input_indices(m.mol)
         for c in found:
-            rows.append({"id": identifier, "smiles": m.attribution.smiles, "value": c.value, "radius": c.radius,
-                         "atoms": " ".join(map(str, c.atoms)),
-                         "classes": " | ".join(" ".join(map(str, k)) for k in c.classes),
+            rows.append({"id": identifier, "line": lines[k] if lines is not None else None, "smiles": m.attribution.smiles,
+                         "value": c.value, "radius": c.radius, "atoms": " ".join(str(given[a]) for a in c.atoms),
+                         "classes": " | ".join(" ".join(str(given[a]) for a in atoms) for atoms in c.classes),
                          "environments": " | ".join(c.environments)})
-    table = pd.DataFrame(rows, columns=["id", "smiles", "value", "radius", "atoms", "classes", "environments"])
-    table.astype({"radius": "Int64"}).to_csv(out_dir / "collisions.csv", index=False, float_format="%.6g")
+    table = pd.DataFrame(rows, columns=["id", "line", "smiles", "value", "radius", "atoms", "classes", "environments"])
+    table.astype({"radius": "Int64", "line": "Int64"}).to_csv(out_dir / "collisions.csv", index=False, float_format="%.6g")
     # the molecules whose tied atoms differ closest to them first: the clearest dead features
     order = sorted((k for k, found in enumerate(per_molecule) if found),
                    key=lambda k: (closest_radius(per_molecule[k]) or MAX_ENVIRONMENT_RADIUS + 1, k))
