@@ -11,9 +11,8 @@ from torch import nn
 from torch_geometric.data import Data
 
 from molattr.checkpoint import Checkpoint
-from molattr.chem import parse_smiles, prepare_mol
 from molattr.errors import AttributionInputError, FeaturizationMismatchError
-from molattr.featurize import FeatureSpec, featurize_parsed
+from molattr.featurize import FeatureSpec, featurize_parsed, parse_molecule
 from molattr.integers import is_integer_at_least
 
 Molecule = str | Chem.Mol | Data
@@ -108,12 +107,9 @@ class AttributedModel:
                 f"cannot featurize {item if isinstance(item, str) else 'an RDKit molecule'}: this model has no "
                 "featurization spec; pass spec=FeatureSpec(...) or featurized graphs"
             )
-        if isinstance(item, str):
-            parsed = parse_smiles(item, self.spec.fragments)
-        elif isinstance(item, Chem.Mol):
-            parsed = prepare_mol(item, self.spec.fragments)
-        else:
+        if not isinstance(item, (str, Chem.Mol)):
             raise AttributionInputError(f"expected a SMILES, an RDKit Mol or a featurized graph (got {type(item).__name__})")
+        parsed = parse_molecule(item, self.spec)
         graph = featurize_parsed(parsed, self.spec)
         graph.mol = parsed.mol  # atom i of the graph is atom i of this molecule: attributions map back onto it
         return graph

@@ -20,8 +20,8 @@ from molattr.attribution.quadrature import Method, check_n_steps, parse_method
 from molattr.attribution.result import Attribution, InteriorCurve
 from molattr.checkpoint import Checkpoint
 from molattr.errors import AttributionInputError
-from molattr.integers import is_integer_at_least
 from molattr.featurize import FeatureSpec
+from molattr.integers import is_integer_at_least
 
 Baseline = None | Data | Sequence[Data] | ReferenceBaselines
 #: Atoms per forward/backward pass when not given: CPU caches favour small passes, GPUs large ones.

@@ -11,12 +11,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from molattr.batch.prepare import Preparer
-from molattr.data.row_limits import RowLimits
-from molattr.data.tables import check_not_input
 from molattr.batch.progress import Progress, fingerprint, progress_path
 from molattr.batch.scorer import Scorer
 from molattr.batch.sinks import open_sink
 from molattr.data.records import STDIN, Record, count_records, iter_records
+from molattr.data.row_limits import RowLimits
+from molattr.data.tables import check_not_input
 from molattr.errors import InputFileError
 
 DEFAULT_CHUNK_SIZE = 1000

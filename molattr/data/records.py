@@ -7,6 +7,7 @@ become U+FFFD, which makes that row's SMILES unparsable rather than the file unr
 """
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import sys
@@ -105,7 +106,7 @@ def count_records(source: str | Path, input_format: str | None = None) -> int | 
     last = b"\n"
     with open_binary(source) as stream:
         while block := stream.read(1 << 20):
-            first = first or block[:256].removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
+            first = first or block[:256].removeprefix(codecs.BOM_UTF8)
             lines += block.count(b"\n")
             terminators += block.count(b"$$$$") if kind == "sdf" else 0
             last = block[-1:]

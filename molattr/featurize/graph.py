@@ -35,7 +35,7 @@ def featurize(molecule: MoleculeLike, spec: FeatureSpec | None = None) -> Data:
     spec = FeatureSpec() if spec is None else spec
     if not isinstance(spec, FeatureSpec):
         raise TypeError(f"spec must be a FeatureSpec, e.g. FeatureSpec(preset='full') (got {type(spec).__name__})")
-    parsed = _parse(molecule, spec)
+    parsed = parse_molecule(molecule, spec)
     graph = featurize_parsed(parsed, spec)
     if isinstance(molecule, Chem.Mol):
         graph.mol = parsed.mol
@@ -64,7 +64,13 @@ def featurize_parsed(parsed: ParsedMolecule, spec: FeatureSpec) -> Data:
     )
 
 
-def _parse(molecule: MoleculeLike, spec: FeatureSpec) -> ParsedMolecule:
+def parse_molecule(molecule: MoleculeLike, spec: FeatureSpec) -> ParsedMolecule:
+    """A SMILES (:func:`molattr.chem.parse_smiles`) or an RDKit ``Mol`` (:func:`molattr.chem.prepare_mol`),
+    checked, under ``spec``'s fragment policy.
+
+    Raises:
+        InvalidMoleculeError: see those functions. TypeError: anything else.
+    """
     if isinstance(molecule, Chem.Mol):
         return prepare_mol(molecule, spec.fragments)
     if isinstance(molecule, str):

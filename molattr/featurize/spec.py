@@ -74,9 +74,10 @@ class FeatureSpec:
     def __post_init__(self) -> None:
         if self.preset not in _ATOM_COLUMNS:
             raise ValueError(f"preset must be one of {sorted(_ATOM_COLUMNS)} (got {self.preset!r})")
-        if self.max_distance is not None and not is_integer_at_least(self.max_distance, 1):
-            raise ValueError(f"max_distance must be a positive integer or None (got {self.max_distance!r})")
-        if self.max_distance is not None:  # a NumPy integer becomes an int, as the JSON of the hash needs
+        if self.max_distance is not None:
+            if not is_integer_at_least(self.max_distance, 1):
+                raise ValueError(f"max_distance must be a positive integer or None (got {self.max_distance!r})")
+            # stored as an int (a NumPy integer would not go into the hash's JSON)
             object.__setattr__(self, "max_distance", int(self.max_distance))
         if self.fragments not in ("largest", "all"):
             raise ValueError(f"fragments must be 'largest' or 'all' (got {self.fragments!r})")

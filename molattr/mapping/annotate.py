@@ -58,14 +58,15 @@ def write_sdf(maps: Iterable[MoleculeMap], path: str | Path,
     with Chem.SDWriter(str(path)) as writer:
         for molecule_map in maps:
             mol = annotate_mol(molecule_map)
-            for name, value in (next(extras) if extras is not None else {}).items():
+            extra = next(extras) if extras is not None else {}
+            for name, value in extra.items():
                 if value is None:
                     continue
                 if isinstance(value, int):
                     mol.SetIntProp(name, value)
                 else:
                     mol.SetProp(name, str(value))
-            if mol.HasProp("id"):
-                mol.SetProp("_Name", mol.GetProp("id"))
+            if extra.get("id") is not None:  # the given id, not a data field the molecule brought along
+                mol.SetProp("_Name", str(extra["id"]))
             writer.write(mol)
     return path
