@@ -103,8 +103,12 @@ def test_atoms_keep_their_index_in_the_input_through_salt_stripping_and_hydrogen
     spec = molattr.FeatureSpec(preset="full", max_distance=2)
     ig = molattr.IntegratedGradients(make_weave(spec), spec=spec, device="cpu")
     kwargs = {"method": "gauss_legendre", "n_steps": 4}
-    salt = map_attribution(ig.attribute("[Na+].[O-]C(=O)c1ccccc1", **kwargs)).atoms()
+    salt_map = map_attribution(ig.attribute("[Na+].[O-]C(=O)c1ccccc1", **kwargs))
+    salt = salt_map.atoms()
     assert salt["atom"].tolist() == list(range(9)) and salt["input_atom"].tolist() == list(range(1, 10))
+    bonds, pairs = salt_map.bonds(), salt_map.pairs()  # bonds and pairs name the same input atoms
+    assert (bonds["input_begin"] == bonds["begin"] + 1).all() and (bonds["input_end"] == bonds["end"] + 1).all()
+    assert (pairs["input_i"] == pairs["i"] + 1).all() and (pairs["input_j"] == pairs["j"] + 1).all()
     given = Chem.MolFromSmiles("Cl.CCN(CC)CC")
     amine = map_attribution(ig.attribute(given, **kwargs)).atoms()
     assert [given.GetAtomWithIdx(k).GetSymbol() for k in amine["input_atom"]] == amine["symbol"].tolist()

@@ -22,7 +22,7 @@ ROWS = [
     ("blank", "", "empty"),
     ("garbage", "C1CC(", "unparsable"),
     ("methane", "C", "ok"),
-    ("salt", "CC(=O)[O-].[Na+]", "ok_salt_stripped"),
+    ("salt", "[Na+].CC(=O)[O-]", "ok_salt_stripped"),
     ("tcdd", "Clc1cc2Oc3cc(Cl)c(Cl)cc3Oc2cc1Cl", "ok"),
 ]
 
@@ -56,6 +56,8 @@ def test_every_row_comes_out_once_with_its_status(ig, tmp_path):
     sums = atoms.groupby("row")["attribution"].sum()
     for row, total in zip(attributed["row"], attributed["total_attribution"].astype(float)):
         assert sums[row] == pytest.approx(total, rel=1e-5, abs=1e-6)
+    salt_bonds = pd.read_csv(tmp_path / "report" / "bonds.csv").query("row == 4")  # the sodium was input atom 0
+    assert len(salt_bonds) == 3 and (salt_bonds["input_begin"] == salt_bonds["begin"] + 1).all()
     records = list(Chem.SDMolSupplier(str(tmp_path / "report" / "attributions.sdf")))
     assert [(m.GetProp("_Name"), m.GetIntProp("row"), m.GetIntProp("line"), m.GetProp("status")) for m in records] == [
         (ROWS[k][0], k, k + 1, ROWS[k][2]) for k in (0, 3, 4, 5)]  # each record finds its input row

@@ -92,25 +92,35 @@ class MoleculeMap:
         })
 
     def bonds(self) -> pd.DataFrame:
-        """One row per RDKit bond: ``bond`` index, ``begin``, ``end``, ``bond_type``, ``attribution``, ``share``."""
+        """One row per RDKit bond: ``bond`` index, ``begin``, ``end``, ``input_begin``, ``input_end``
+        (the atoms' indices in the molecule as given, as ``atoms``' ``input_atom``), ``bond_type``,
+        ``attribution``, ``share``."""
         bonds = list(self.mol.GetBonds())
+        begin = [b.GetBeginAtomIdx() for b in bonds]
+        end = [b.GetEndAtomIdx() for b in bonds]
+        given = input_indices(self.mol)
         return pd.DataFrame({
             "bond": [b.GetIdx() for b in bonds],
-            "begin": [b.GetBeginAtomIdx() for b in bonds],
-            "end": [b.GetEndAtomIdx() for b in bonds],
+            "begin": begin,
+            "end": end,
+            "input_begin": [given[k] for k in begin],
+            "input_end": [given[k] for k in end],
             "bond_type": [str(b.GetBondType()).lower() for b in bonds],
             "attribution": self.bond_values,
             "share": [self.share(v) for v in self.bond_values],
         })
 
     def pairs(self) -> pd.DataFrame:
-        """One row per kept atom pair: ``i``, ``j``, ``distance`` (graph), ``bonded``, ``attribution``, ``share``."""
+        """One row per kept atom pair: ``i``, ``j``, ``input_i``, ``input_j`` (indices in the molecule
+        as given, as ``atoms``' ``input_atom``), ``distance`` (graph), ``bonded``, ``attribution``, ``share``."""
         i, j = self.attribution.pair_index
         distance = self.attribution.pair_distance
         if distance is None:
             distance = Chem.GetDistanceMatrix(self.mol)[i, j] if len(i) else np.zeros(0)
+        given = np.asarray(input_indices(self.mol), dtype=np.int64)
         return pd.DataFrame({
-            "i": i, "j": j, "distance": np.asarray(distance, dtype=int), "bonded": self.pair_bonded,
+            "i": i, "j": j, "input_i": given[np.asarray(i, dtype=np.int64)], "input_j": given[np.asarray(j, dtype=np.int64)],
+            "distance": np.asarray(distance, dtype=int), "bonded": self.pair_bonded,
             "attribution": self.pair_values, "share": [self.share(v) for v in self.pair_values],
         })
 

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from molattr.attribution.result import format_percent
-from molattr.chem import input_indices
 from molattr.draw.heatmap2d import draw_heatmap
 from molattr.draw.saturation import plot_saturation
 from molattr.draw.view3d import write_3d_html
@@ -142,8 +141,7 @@ def _card(o: RowOutcome, out: Path, with_3d: bool) -> str:
     shares = m.shares()
     share_text = ", ".join(f"{k.replace('_', ' ')} {100 * v:.0f}%" for k, v in shares.items() if not math.isnan(v))
     # atoms by their index in the input SMILES shown on the card (a salt's kept fragment renumbers them)
-    given = input_indices(m.mol)
-    bonds = m.bonds().assign(begin=lambda t: [given[k] for k in t["begin"]], end=lambda t: [given[k] for k in t["end"]])
+    bonds = m.bonds().drop(columns=["begin", "end"]).rename(columns={"input_begin": "begin", "input_end": "end"})
     tables = "".join(_table(caption, m.top(table, 5)[columns]) for caption, table, columns in (
         ("Top atoms", m.atoms().rename(columns={"atom": "kept_atom", "input_atom": "atom"}),
          ["atom", "symbol", "attribution", "share"]),
