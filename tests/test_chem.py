@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from rdkit import Chem
 
-from molattr.chem import parse_smiles, prepare_mol, to_mol
+from molattr.chem import input_indices, parse_smiles, prepare_mol, to_mol
 from molattr.data.featurize_rows import featurize_rows
 from molattr.errors import InvalidMoleculeError, MolattrError
 from molattr.featurize import FeatureSpec
@@ -126,6 +126,17 @@ def test_prepare_mol_applies_fragment_policy_without_touching_input():
     assert parsed.mol.GetNumAtoms() == 4 and parsed.removed_fragments == 1
     assert mol.GetNumAtoms() == 5
     assert prepare_mol(mol, "all").mol.GetNumAtoms() == 5
+
+
+def test_input_indices_follow_the_molecule_as_given():
+    assert input_indices(parse_smiles("c1ccccc1O").mol) == list(range(7))  # nothing dropped: own indices
+    kept = parse_smiles("[Na+].[O-]C(=O)c1ccccc1").mol
+    assert input_indices(kept) == list(range(1, 10))  # the sodium was atom 0
+    assert input_indices(prepare_mol(kept).mol) == list(range(9))  # a caller's Mol is the new input
+    with_h = Chem.AddHs(Chem.MolFromSmiles("OC(=O)C"))
+    reordered = Chem.RenumberAtoms(with_h, [4, 0, 5, 1, 2, 3, 6, 7])  # a hydrogen first
+    assert input_indices(prepare_mol(reordered).mol) == [1, 3, 4, 5]
+    assert input_indices(prepare_mol(Chem.MolFromSmiles("Cl.CCN")).mol) == [1, 2, 3]
 
 
 def test_prepare_mol_rejects_unsanitizable_and_empty():
