@@ -9,7 +9,9 @@ On each interval ``[a, b]`` of a path, with ``v(α) = ∇F(α) ⊙ (input - base
   interval's attributions when each feature's integrand moves monotonically between the nodes
   (ReLU networks: a jump or a kink), and estimates it otherwise.
 
-A path is done when its gap is within ``tolerance · |F(1) - F(0)|`` AND its summed variation is
+A path is done when its gap is within ``tolerance · |F(1) - F(0)|`` (or the path's own
+``gap_allowance``: the paths of one molecule's expected gradients are each held to the tolerance of
+their mean, ``tolerance · |F(input) - mean F(baselines)|``) AND its summed variation is
 within ``attribution_tolerance · ‖A‖₁`` (A: the current attributions), or it has ``max_steps``
 nodes. Otherwise the intervals carrying half of the summed ``|r| + e`` are bisected, and every
 path's new points go through the same passes. Refining on ``|r|`` alone stops early where
@@ -56,6 +58,10 @@ class AdaptiveRule:
         if not 2 <= self.initial_steps <= self.max_steps:
             raise ValueError(f"need 2 <= initial_steps <= max_steps (got {self.initial_steps}, {self.max_steps})")
 
+    def allowed_gap(self, delta: float) -> float:
+        """The completeness gap accepted for ``delta = F(input) - F(baseline)``."""
+        return self.tolerance * abs(delta) if abs(delta) >= MIN_DELTA else 10 * MIN_DELTA
+
 
 @dataclass
 class _Node:
@@ -83,8 +89,9 @@ class _Path:
     ``buffer [capacity, D]``, ``mean_gradient [D]``.
     """
 
-    def __init__(self, difference: np.ndarray, capacity: int) -> None:
+    def __init__(self, difference: np.ndarray, capacity: int, gap_allowance: float | None = None) -> None:
         self.difference = difference
+        self.gap_allowance = gap_allowance
         self.nodes: dict[float, _Node] = {}
         self.buffer = np.empty((capacity, difference.size), dtype=difference.dtype)
         self.mean_gradient: np.ndarray | None = None
@@ -123,7 +130,7 @@ class _Path:
         errors = interval_errors(points, scores, np.array([self.nodes[a].derivative for a in alphas]))
         variation = np.array([self._variation[interval] for interval in zip(alphas[:-1], alphas[1:])])
         delta = scores[-1] - scores[0]
-        allowed = rule.tolerance * abs(delta) if abs(delta) >= MIN_DELTA else 10 * MIN_DELTA
+        allowed = self.gap_allowance if self.gap_allowance is not None else rule.allowed_gap(delta)
         settled = math.isinf(rule.attribution_tolerance) or variation.sum() <= rule.attribution_tolerance * attribution_norm
         if abs(errors.sum()) <= allowed and settled:
             return []
@@ -164,9 +171,10 @@ def integrate_adaptive(integrator: PathIntegrator, graphs: GraphSet, select: Sel
     atom_width, pair_width = graphs.x.shape[1], graphs.edge_attr.shape[1]
     capacity = min(4 * rule.initial_steps, rule.max_steps)
     atom_difference, pair_difference = graphs.x - graphs.x_base, graphs.edge_attr - graphs.edge_base
+    allowances = graphs.gap_allowance or [None] * graphs.n_molecules
     paths = [
-        _Path(torch.cat([dx.flatten(), de.flatten()]).numpy(), capacity)
-        for dx, de in zip(atom_difference.cpu().split(n_atoms), pair_difference.cpu().split(n_pairs))
+        _Path(torch.cat([dx.flatten(), de.flatten()]).numpy(), capacity, allowance)
+        for dx, de, allowance in zip(atom_difference.cpu().split(n_atoms), pair_difference.cpu().split(n_pairs), allowances)
     ]
     pending = [(k, float(a)) for k in range(len(paths)) for a in np.linspace(0.0, 1.0, rule.initial_steps)]
     active = list(range(len(paths)))

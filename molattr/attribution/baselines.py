@@ -31,7 +31,23 @@ def graph_paths(graph: Data, baseline: Data) -> list[PathInput]:
         )
     if getattr(baseline, "spec_hash", None) not in (None, getattr(graph, "spec_hash", None)):
         raise AttributionInputError(f"baseline featurized with spec {baseline.spec_hash} but the molecule with {graph.spec_hash}")
+    # row k of the baseline's pair features must describe the input's pair k
+    if not torch.equal(baseline.edge_index.cpu(), graph.edge_index.cpu()):
+        raise AttributionInputError(f"the baseline's atom pairs (edge_index) are not those of {getattr(graph, 'smiles', 'the molecule')!r}, "
+                                    "in the same order: a baseline graph needs the input's atoms and pairs")
+    mine, theirs = getattr(graph, "pair_distance", None), getattr(baseline, "pair_distance", None)
+    if mine is not None and theirs is not None and not torch.equal(mine.cpu(), theirs.cpu()):
+        raise AttributionInputError(f"the baseline's pair distances differ from those of {getattr(graph, 'smiles', 'the molecule')!r}")
     return [PathInput(graph.x, graph.edge_attr, baseline.x.to(graph.x), baseline.edge_attr.to(graph.edge_attr), graph.edge_index)]
+
+
+def graph_generator(seed: int, graph: Data) -> torch.Generator:
+    """A generator seeded by ``seed`` and the bytes of ``graph``'s features and pairs: a molecule's
+    random draws are the same in every call, at any place in a list."""
+    digest = hashlib.sha256(str(seed).encode())
+    for tensor in (graph.x, graph.edge_index, graph.edge_attr):
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return torch.Generator().manual_seed(int.from_bytes(digest.digest()[:7], "little"))
 
 
 @dataclass
@@ -70,16 +86,14 @@ class ReferenceBaselines:
         self._spec = next(iter(specs), None)
         self._atoms = torch.cat([g.x for g in self.references])
         pairs = torch.cat([g.edge_attr for g in self.references])
+        missing = next((k for k, g in enumerate(self.references) if "pair_distance" not in g), None)
+        if missing is not None:
+            raise AttributionInputError(f"reference graph {missing} has no pair_distance: featurize references with "
+                                        "molattr.featurize(smiles, model.spec)")
         distance = torch.cat([g.pair_distance for g in self.references])
         self._pairs_by_distance = {int(d): pairs[distance == d] for d in distance.unique()}
         self._pairs = pairs
 
-    def _generator(self, graph: Data) -> torch.Generator:
-        """A generator seeded by ``seed`` and the bytes of ``graph``'s features and pairs."""
-        digest = hashlib.sha256(str(self.seed).encode())
-        for tensor in (graph.x, graph.edge_index, graph.edge_attr):
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        return torch.Generator().manual_seed(int.from_bytes(digest.digest()[:7], "little"))
 
     def paths(self, graph: Data) -> list[PathInput]:
         """``n_samples`` paths to ``graph``, each from a baseline of atom rows and pair rows (of the
@@ -91,7 +105,10 @@ class ReferenceBaselines:
         if self._spec is not None and getattr(graph, "spec_hash", self._spec) != self._spec:
             raise AttributionInputError(f"reference graphs featurized with spec {self._spec} but the molecule "
                                         f"with {graph.spec_hash}")
-        generator = self._generator(graph)
+        if "pair_distance" not in graph:
+            raise AttributionInputError(f"{getattr(graph, 'smiles', 'the molecule')!r} has no pair_distance: expected "
+                                        "gradients draw pair rows by graph distance (featurize with molattr.featurize)")
+        generator = graph_generator(self.seed, graph)
         out = []
         for _ in range(self.n_samples):
             atoms = self._atoms[torch.randint(len(self._atoms), (graph.x.shape[0],), generator=generator)]

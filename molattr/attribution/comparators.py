@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from molattr.attribution.baselines import graph_generator
 from molattr.attribution.engine import Output, PathInput, PathResult, integrate_fixed
 from molattr.attribution.inputs import Molecules
 from molattr.attribution.integrated_gradients import Baseline, IntegratedGradients
@@ -49,6 +50,7 @@ def smoothgrad_integrated_gradients(
 
     Each copy adds Gaussian noise of standard deviation ``noise_level * (max - min)`` of the
     molecule's features to every atom and pair feature (Smilkov et al.); the baseline is kept.
+    A molecule's noise depends on ``seed`` and the molecule only, not on its place in a list.
     The attributions add up to the mean of F(noisy input) minus F(baseline), which is what
     ``prediction`` reports (``extra["clean_prediction"]`` holds F(input)).
     """
@@ -63,8 +65,8 @@ def smoothgrad_integrated_gradients(
     graphs, single = ig.model.graphs(molecules)
     index, name, select = ig.selector(graphs[0], target, output)
     clean = ig.input_scores(graphs, select)
-    generator = torch.Generator().manual_seed(seed)
-    paths = [_noisy(ig.baseline_paths(k, g, baseline), n_samples, noise_level, generator) for k, g in enumerate(graphs)]
+    paths = [_noisy(ig.baseline_paths(k, g, baseline), n_samples, noise_level, graph_generator(seed, g))
+             for k, g in enumerate(graphs)]
     per_path = ig.integrate_paths(paths, lambda group: integrate_fixed(ig.integrator, group, select, fixed, n_steps))
     results = []
     for g, p, r, c in zip(graphs, paths, per_path, clean):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from torch_geometric.data import Data
+
 from molattr.attribution.inputs import Molecule
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.attribution.result import Attribution
@@ -14,9 +16,16 @@ def attribute_each(ig: IntegratedGradients, molecules: Sequence[Molecule], targe
     """One attribution per molecule, or the error that molecule raised.
 
     All molecules go through one batched call; when it fails (e.g. a non-finite score on one
-    path), they are redone one by one so that only the culprits get their error.
-    ``kwargs`` are :meth:`IntegratedGradients.attribute`'s.
+    path), they are redone one by one so that only the culprits get their error (a list of
+    baseline graphs is split with them). ``kwargs`` are :meth:`IntegratedGradients.attribute`'s.
+
+    Raises:
+        AttributionInputError: arguments wrong for every molecule (an unknown target, method or
+            step count), once, before any molecule is attributed.
     """
+    request = {k: kwargs[k] for k in ("output", "method", "n_steps", "tolerance", "attribution_tolerance", "max_steps")
+               if k in kwargs}
+    ig.check_request(target, **request)
     if not molecules:
         return []
     try:
@@ -24,10 +33,13 @@ def attribute_each(ig: IntegratedGradients, molecules: Sequence[Molecule], targe
     except MolattrError as exc:
         if len(molecules) == 1:
             return [exc]
+    baseline = kwargs.get("baseline")
+    per_molecule = isinstance(baseline, Sequence) and not isinstance(baseline, (str, Data))
     out: list[Attribution | MolattrError] = []
-    for molecule in molecules:
+    for k, molecule in enumerate(molecules):
         try:
-            out.append(ig.attribute([molecule], target=target, **kwargs)[0])
+            own = {**kwargs, "baseline": [baseline[k]]} if per_molecule else kwargs
+            out.append(ig.attribute([molecule], target=target, **own)[0])
         except MolattrError as exc:
             out.append(exc)
     return out

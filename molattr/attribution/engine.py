@@ -8,6 +8,7 @@ copy), which bounds memory. This module knows torch and graph tensors only (no R
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ Selector = Callable[[Tensor], Tensor]
 class PathInput:
     """One integration path: an input graph and a baseline of the same shapes.
 
+    ``gap_allowance``: the absolute completeness gap the adaptive rule accepts on this path (set
+    when several paths share one molecule's tolerance; ``None``: its own ``tolerance · |ΔF|``).
+
     Shapes: ``x, x_base [n_atoms, F_a]``, ``edge_attr, edge_base [n_pairs, F_p]``, ``edge_index [2, n_pairs]``.
     """
 
@@ -39,6 +43,7 @@ class PathInput:
     x_base: Tensor
     edge_base: Tensor
     edge_index: Tensor
+    gap_allowance: float | None = None
 
 
 @dataclass
@@ -95,8 +100,8 @@ class PathIntegrator:
         for name, value in (("max_atoms_per_pass", max_atoms_per_pass), ("threads", threads)):
             if not is_integer_at_least(value, 1):
                 raise AttributionInputError(f"{name} must be a positive integer (got {value!r})")
-        first = next(model.parameters(), None)
-        if first is not None and (first.device != device or first.dtype != dtype):
+        tensors = itertools.chain(model.parameters(), model.buffers())  # a model may hold its weights as buffers
+        if any(t.device != device or (t.is_floating_point() and t.dtype != dtype) for t in tensors):
             model = copy.deepcopy(model).to(device=device, dtype=dtype)
         self.model = model
         self.device = device
@@ -134,6 +139,12 @@ class PathIntegrator:
         batch = build_path_batch(graphs, molecule, alpha, requires_grad=with_grad)
         with torch.set_grad_enabled(with_grad):
             score = select(self.model(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs))
+        if score.shape != (batch.num_graphs,):
+            raise AttributionInputError(
+                f"the model returned {score.shape[0] if score.dim() else 'one'} score(s) for a batch of {batch.num_graphs} "
+                "graphs: it must give one row per graph (pool with the batch vector and num_graphs, e.g. "
+                "global_add_pool(x, batch, num_graphs))"
+            )
         if not torch.isfinite(score).all():
             raise NonFiniteOutputError(
                 "the model returned non-finite scores (NaN or inf) on the integration path; "
@@ -147,6 +158,11 @@ class PathIntegrator:
         gx, ge = torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
         gx = torch.zeros_like(batch.x) if gx is None else gx
         ge = torch.zeros_like(batch.edge_attr) if ge is None else ge
+        if not (torch.isfinite(gx).all() and torch.isfinite(ge).all()):
+            raise NonFiniteOutputError(
+                "the model's gradients are non-finite (NaN or inf) on the integration path although its scores are "
+                "finite (e.g. sqrt or log of features that the baseline makes zero); try another baseline"
+            )
         norms = None
         if with_norms:
             squares = torch.zeros(batch.num_graphs, dtype=gx.dtype, device=gx.device)
@@ -186,6 +202,7 @@ def graph_set(paths: Sequence[PathInput], device: torch.device, dtype: torch.dty
         return torch.cat(tensors).to(device=device, dtype=dtype)
 
     return GraphSet(
+        gap_allowance=[p.gap_allowance for p in paths],
         x=cat([p.x for p in paths]), x_base=cat([p.x_base for p in paths]),
         edge_attr=cat([p.edge_attr for p in paths]), edge_base=cat([p.edge_base for p in paths]),
         edge_index=torch.cat([p.edge_index for p in paths], dim=1).to(device),
@@ -194,7 +211,7 @@ def graph_set(paths: Sequence[PathInput], device: torch.device, dtype: torch.dty
     )
 
 
-def _end_scores(integrator: PathIntegrator, graphs: GraphSet, select: Selector) -> np.ndarray:
+def end_scores(integrator: PathIntegrator, graphs: GraphSet, select: Selector) -> np.ndarray:
     """F(baseline) and F(input) of every path. Shapes: ``-> [M, 2]`` float64."""
     m = graphs.n_molecules
     molecule = torch.arange(m, device=integrator.device).repeat_interleave(2)
@@ -229,7 +246,7 @@ def integrate_fixed(integrator: PathIntegrator, graphs: GraphSet, select: Select
         scores[p.points] = p.scores
         if with_norms:
             norms[p.points] = p.gradient_norms
-    ends = _end_scores(integrator, graphs, select)
+    ends = end_scores(integrator, graphs, select)
     order = np.argsort(alphas_np)
     score_np = scores.view(m, s).double().cpu().numpy()[:, order]
     norm_np = norms.view(m, s).double().cpu().numpy()[:, order]

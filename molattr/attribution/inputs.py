@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 from rdkit import Chem
-from torch import nn
+from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from molattr.checkpoint import Checkpoint
@@ -115,6 +115,7 @@ class AttributedModel:
         return graph
 
     def _check_graph(self, graph: Data) -> None:
+        _check_structure(graph)
         if self.spec is None:
             return
         stored = getattr(graph, "spec_hash", None)
@@ -163,3 +164,28 @@ class AttributedModel:
         if self.spec is not None:
             return self.spec.atom_columns, self.spec.pair_columns
         return [f"atom:{k}" for k in range(n_atom)], [f"pair:{k}" for k in range(n_pair)]
+
+
+def _check_structure(graph: Data) -> None:
+    """A featurized graph's tensors fit together: ``x [n_atoms, F_a]``, ``edge_attr [n_pairs, F_p]``,
+    ``edge_index [2, n_pairs]`` of atom indices in ``[0, n_atoms)``.
+
+    Raises:
+        FeaturizationMismatchError: naming the graph and what is wrong.
+    """
+    name = repr(getattr(graph, "smiles", "")) if getattr(graph, "smiles", "") else "a featurized graph"
+    x, edge_attr, edge_index = graph.x, graph.edge_attr, graph.edge_index
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        raise FeaturizationMismatchError(f"{name} needs atom features x [n_atoms, F_a] (got {_shape(x)})")
+    if not isinstance(edge_attr, Tensor) or edge_attr.dim() != 2:
+        raise FeaturizationMismatchError(f"{name} needs pair features edge_attr [n_pairs, F_p] (got {_shape(edge_attr)})")
+    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.shape[0] != 2 \
+            or edge_index.shape[1] != edge_attr.shape[0]:
+        raise FeaturizationMismatchError(f"{name} has edge_index {_shape(edge_index)} for {edge_attr.shape[0]} pair "
+                                         f"feature rows (need [2, {edge_attr.shape[0]}])")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= x.shape[0]):
+        raise FeaturizationMismatchError(f"{name} has pairs of atoms outside 0..{x.shape[0] - 1} (edge_index)")
+
+
+def _shape(value: object) -> str:
+    return f"shape {tuple(value.shape)}" if isinstance(value, Tensor) else ("nothing" if value is None else type(value).__name__)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from statistics import fmean
 
 import numpy as np
@@ -12,7 +13,7 @@ from torch_geometric.data import Data
 from molattr.attribution.adaptive import AdaptiveRule, integrate_adaptive
 from molattr.attribution.baselines import ReferenceBaselines, graph_paths, zero_paths
 from molattr.attribution.engine import (
-    Output, PathInput, PathIntegrator, PathResult, split_by_budget, graph_set, integrate_fixed, make_selector,
+    Output, PathInput, PathIntegrator, PathResult, end_scores, graph_set, integrate_fixed, make_selector, split_by_budget,
 )
 from molattr.attribution.inputs import AttributedModel, Molecules, resolve_device
 from molattr.attribution.paths import GraphSet
@@ -129,11 +130,13 @@ class IntegratedGradients:
             InvalidMoleculeError, FeaturizationMismatchError: molecules that cannot be used.
             NonFiniteOutputError: NaN or infinite scores on the path.
         """
-        method = parse_method(method)
-        _check_steps(method, n_steps, tolerance, attribution_tolerance, max_steps)
+        method = self.check_request(target, output, method, n_steps, tolerance, attribution_tolerance, max_steps)
         graphs, single = self.model.graphs(molecules)
         index, name, select = self.selector(graphs[0], target, output)
+        _check_baseline_count(baseline, len(graphs))
         paths = [self.baseline_paths(k, g, baseline) for k, g in enumerate(graphs)]
+        if method is Method.ADAPTIVE:
+            paths = [self.shared_tolerance(p, tolerance, select) if len(p) > 1 else p for p in paths]
 
         def integrate(group: GraphSet) -> list[PathResult]:
             if method is Method.ADAPTIVE:
@@ -153,6 +156,33 @@ class IntegratedGradients:
         return results[0] if single else results
 
     # -- building blocks, shared with the comparators ---------------------------------------
+
+    def check_request(self, target: int | str = 0, output: str = "logit", method: Method | str = Method.ADAPTIVE, n_steps: int = 50,
+                      tolerance: float = 0.01, attribution_tolerance: float = 0.1, max_steps: int = 512) -> Method:
+        """Check the arguments of :meth:`attribute` that do not depend on the molecules (a task name
+        against the model's tasks when it has them); returns the parsed method.
+
+        Raises:
+            AttributionInputError: naming the argument.
+        """
+        method = parse_method(method)
+        _check_steps(method, n_steps, tolerance, attribution_tolerance, max_steps)
+        self.model.check_output(output)
+        if self.model.tasks is not None:
+            self.model.target(target, len(self.model.tasks))
+        elif isinstance(target, str):  # no names to find it among; an index waits for the model's output width
+            self.model.target(target, 0)
+        return method
+
+    def shared_tolerance(self, paths: list[PathInput], tolerance: float, select: Callable[[Tensor], Tensor]) -> list[PathInput]:
+        """One molecule's several paths (expected gradients) share its completeness tolerance: the
+        attribution is their mean, whose gap is the mean of theirs, so each path is held to
+        ``tolerance · |F(input) - mean F(baselines)|`` rather than to its own difference (which
+        may be larger, and of the other sign)."""
+        with self.integrator.evaluating():
+            ends = end_scores(self.integrator, graph_set(paths, self.device, self.integrator.dtype), select)
+        allowed = AdaptiveRule(tolerance).allowed_gap(float(ends[0, 1] - ends[:, 0].mean()))
+        return [replace(p, gap_allowance=allowed) for p in paths]
 
     def input_scores(self, graphs: Sequence[Data], select: Callable[[Tensor], Tensor]) -> np.ndarray:
         """F(input) of each graph. Shapes: ``-> [len(graphs)]``."""
@@ -191,8 +221,6 @@ class IntegratedGradients:
         if isinstance(baseline, Data):
             return graph_paths(graph, baseline)
         if isinstance(baseline, Sequence) and not isinstance(baseline, str):
-            if len(baseline) <= k:
-                raise AttributionInputError(f"{len(baseline)} baseline graphs for more molecules (need one per molecule)")
             return graph_paths(graph, baseline[k])
         raise AttributionInputError(
             f"baseline must be None, a featurized graph, a list of graphs or ReferenceBaselines (got {type(baseline).__name__})"
@@ -259,6 +287,12 @@ def _mean_curve(results: list[PathResult]) -> InteriorCurve:
     alphas = np.unique(np.concatenate([r.alphas for r in results]))
     return InteriorCurve(alphas, np.mean([np.interp(alphas, r.alphas, r.scores) for r in results], 0),
                          np.mean([np.interp(alphas, r.alphas, r.gradient_norms) for r in results], 0))
+
+
+def _check_baseline_count(baseline: Baseline, n_molecules: int) -> None:
+    """A list of baseline graphs needs exactly one per molecule (a longer one hides misaligned lists)."""
+    if isinstance(baseline, Sequence) and not isinstance(baseline, (str, Data)) and len(baseline) != n_molecules:
+        raise AttributionInputError(f"{len(baseline)} baseline graphs for {n_molecules} molecules (need one per molecule)")
 
 
 def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tolerance: float, max_steps: int) -> None:

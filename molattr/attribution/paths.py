@@ -11,6 +11,9 @@ from torch import Tensor
 class GraphSet:
     """Several molecules' features concatenated, with a baseline of the same shapes.
 
+    ``gap_allowance``: each path's :attr:`PathInput.gap_allowance <molattr.attribution.engine.PathInput>`
+    (``None`` entries, or no list, where a path has none).
+
     Shapes:
         ``x, x_base [N, F_a]``, ``edge_attr, edge_base [P, F_p]``, ``edge_index [2, P]`` (local
         atom indices, i.e. within each molecule), ``atom_ptr [M + 1]``, ``pair_ptr [M + 1]``.
@@ -23,6 +26,7 @@ class GraphSet:
     edge_index: Tensor
     atom_ptr: Tensor
     pair_ptr: Tensor
+    gap_allowance: list[float | None] | None = None
 
     @property
     def n_molecules(self) -> int:

@@ -1,4 +1,4 @@
-"""Integration rules over alpha in [0, 1]: nodes and weights that sum exactly to 1.
+"""Integration rules over alpha in [0, 1]: nodes and weights that sum to 1 (to rounding).
 
 Kept apart from the engine (as in Captum's ``approximation_methods``), but every rule here
 integrates over [0, 1] with weights summing to 1, including the trapezoid rule (whose Captum
@@ -54,7 +54,7 @@ def check_n_steps(method: Method, n_steps: int) -> int:
 def nodes_and_weights(method: Method | str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Alphas and weights of a fixed rule on [0, 1].
 
-    Shapes: returns ``alphas [n]``, ``weights [n]`` (float64, ``weights.sum() == 1``). The
+    Shapes: returns ``alphas [n]``, ``weights [n]`` (float64, ``weights.sum()`` is 1 to rounding). The
     trapezoid rule has ``n_steps`` nodes including both end points, so it needs ``n_steps >= 2``.
 
     Raises:
