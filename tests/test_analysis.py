@@ -80,9 +80,22 @@ def test_collisions_need_two_symmetry_classes():
     assert len(found[0].classes) == 2 and found[0].environments[0] != found[0].environments[1]
     # C2 and C3 see the same chain within two bonds; at three bonds C3 reaches the oxygen
     assert found[0].radius == 3 and sorted(found[0].environments) == ["C(CC)CCC", "C(CCC)CCO"]
-    # ethanol's carbons: the methyl's neighbour is a carbon, the other's an oxygen -> radius 1
-    near = collisions(map_attribution(planted_attribution("CCO", {0: 0.5, 1: 0.5, 2: 1.0}), "atoms_only"))
-    assert [(c.atoms, c.radius, c.environments) for c in near] == [((0, 1), 1, ("CC", "C(C)O"))]
+    # butan-1-ol's C2 and C3 are CH2s whose neighbours differ (a carbon against an oxygen) ->
+    # radius 1, the paper's dead feature
+    near = collisions(map_attribution(planted_attribution("CCCCO", {2: 0.5, 3: 0.5, 4: 1.0}), "atoms_only"))
+    assert [(c.atoms, c.radius, c.environments) for c in near] == [((2, 3), 1, ("C(C)O", "C(C)C"))]
+    # ethanol's CH3 and CH2 differ in themselves (hydrogens), as a nitrogen and a carbon do -> radius 0
+    itself = collisions(map_attribution(planted_attribution("CCO", {0: 0.5, 1: 0.5, 2: 1.0}), "atoms_only"))
+    assert [(c.atoms, c.radius, c.environments) for c in itself] == [((0, 1), 0, ("[CH3]", "[CH2]"))]
+    assert dead_feature_summary([map_attribution(planted_attribution("CCO", {0: 0.5, 1: 0.5}), "atoms_only")])[
+        "within_radius"][1] == 0  # not a dead feature
+    # stereo does not break symmetry: trans-1,4-dimethylcyclohexane's four CH2s, a meso diol's CH carbons
+    trans = map_attribution(planted_attribution("C[C@H]1CC[C@@H](C)CC1", {2: 0.5, 3: 0.5, 6: 0.5, 7: 0.5, 0: 1.0}), "atoms_only")
+    meso = map_attribution(planted_attribution("C[C@@H](O)[C@H](C)O", {1: 0.5, 3: 0.5, 2: 1.0}), "atoms_only")
+    assert collisions(trans) == [] and collisions(meso) == []
+    # a tie holds every two of its values within the tolerance: no chains of small steps
+    chained = map_attribution(planted_attribution("CCCCCCO", {1: 1 - 1.8e-5, 2: 1 - 0.9e-5, 3: 1.0, 4: 1 - 2.7e-5}), "atoms_only")
+    assert [c.atoms for c in collisions(chained)] == [(1, 4), (2, 3)]
     # isobutane: the three methyls are symmetry-equivalent, so equal values are expected, not dead
     symmetric = map_attribution(planted_attribution("CC(C)C", {0: 0.5, 2: 0.5, 3: 0.5, 1: 1.0}), "atoms_only")
     assert collisions(symmetric) == []
@@ -98,6 +111,10 @@ def test_dead_feature_summary_and_zero_columns():
     assert summary["molecules"] == 2 and summary["with_collisions"] == 1 and summary["fraction"] == 0.5
     assert summary["environment_pairs"]["count"].tolist() == [1] and summary["environment_pairs"]["radius"].tolist() == [3]
     assert summary["within_radius"] == {1: 0.0, 2: 0.0, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.5}
+    # three classes tie: C1 differs from C2 and C3 at two bonds, C2 from C3 only at three; each pair is listed
+    three = dead_feature_summary([map_attribution(planted_attribution("CCCCCCO", {1: 0.3, 2: 0.3, 3: 0.3, 6: 1.0}), "atoms_only")])
+    assert sorted(three["environment_pairs"]["radius"].tolist()) == [2, 3]
+    assert three["environment_pairs"].set_index("radius").loc[2, "count"] == 2
     columns = zero_columns(maps)
     assert maps[0].attribution.atom_columns[0] not in columns  # planted values sit in the first column
     assert set(columns) == set(maps[0].attribution.atom_columns[1:] + maps[0].attribution.pair_columns)
@@ -201,6 +218,11 @@ def test_planted_rules_labels_and_atoms():
     assert list(table["smiles"]) == ["O=[N+]([O-])c1ccccc1", "OC(=O)c1ccccc1Cl", "OC(=O)CC", "Oc1ccc(C=O)cc1"]
     assert list(table["nitro"]) == [1, 0, 0, 0] and list(table["acid_and_not_haloarene"]) == [0, 0, 1, 0]
     assert list(table["phenol_and_carbonyl"]) == [0, 0, 0, 1]
+    # rules are judged on the molecule a network sees: a nitrate or oxalate counter-ion labels nothing,
+    # and a salt of a molecule already listed is the same molecule
+    salts = label_table(["NC(=N)NC(N)=N.O[N+]([O-])=O", "CNc1ccc(NC)cc1.OC(=O)C(O)=O", "OC(=O)CC.[Na+]", "OC(=O)CC"], recipe)
+    assert list(salts["smiles"]) == ["NC(=N)NC(N)=N.O[N+]([O-])=O", "CNc1ccc(NC)cc1.OC(=O)C(O)=O", "OC(=O)CC.[Na+]"]
+    assert salts["nitro"].sum() == 0 and list(salts["carboxylic_acid"]) == [0, 0, 1]
     mol = Chem.MolFromSmiles("Oc1ccc(C=O)cc1")  # phenol O-c (atoms 0, 1) and the aldehyde C=O (atoms 5, 6)
     assert recipe.planted_atoms(mol, "phenol_and_carbonyl") == {0, 1, 5, 6}
     by_pattern = recipe.planted_atoms_by_pattern(mol, "phenol_and_carbonyl")
@@ -255,6 +277,24 @@ def test_planted_evaluation_scores_a_model(tmp_path):
     assert (expected["auroc_gradient"] == result["auroc_gradient"]).all()  # the baseline only changes IG
     with pytest.raises(AnalysisInputError, match="baseline must be"):
         evaluate_planted(load_checkpoint(tmp_path / "m"), ["CCO"], PlantedRecipe.load(), baseline="ones")
+    # a nitrate counter-ion is not a planted nitro group: the molecule attributed has none
+    salted = evaluate_planted(load_checkpoint(tmp_path / "m"), ["O=[N+]([O-])c1ccccc1", "NC(=N)NC(N)=N.O[N+]([O-])=O"],
+                              PlantedRecipe.load(), n_steps=8)
+    assert list(salted["positives"]) == [1, 0]
+
+
+@pytest.mark.parametrize("recipe, message", [
+    ({"patterns": {"a": "CC"}, "rules": {"r": {"kind": "single", "expression": 5}}}, "rule 'r' is"),
+    ({"patterns": ["CC"], "rules": {}}, "'patterns' is"),
+    ({"patterns": {"a": "CC"}}, "missing or malformed"),
+])
+def test_malformed_recipes_are_named(tmp_path, recipe, message):
+    from molattr.analysis.planted import PlantedRecipe
+
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    with pytest.raises(AnalysisInputError, match=message):
+        PlantedRecipe.load(path)
 
 
 def test_dead_feature_table_numbers_atoms_as_in_the_input(tmp_path):

@@ -4,9 +4,12 @@ In a one-layer weave network (W1N2) an atom's own features reach the score only 
 own neighbourhood up to the pair distance, so atoms of the same type whose pairs look alike get
 exactly the same attribution, however different the rest of the molecule around them: the
 symptom Sundararajan et al. reported. Symmetry-equivalent atoms (RDKit canonical ranking
-without tie-breaking) are expected to tie and are not reported. Each tie carries the radius at
-which the atoms' neighbourhoods first differ: ties whose neighbours already differ (radius 1)
-are what a network that sees its atoms' surroundings should never show.
+without tie-breaking, stereo ignored: the graph's symmetry) are expected to tie and are not
+reported. Each tie carries the radius at which the atoms' neighbourhoods first differ: ties
+whose neighbours already differ (radius 1) are what a network that sees its atoms' surroundings
+should never show. Radius 0 marks atoms that differ themselves (element, charge, hydrogens,
+aromaticity): a coincidence of values, or a difference the featurization does not encode (the
+simple preset has no hydrogen counts), not a dead feature.
 """
 from __future__ import annotations
 
@@ -34,9 +37,10 @@ class Collision:
     """Atoms of one molecule whose values tie, from at least two symmetry classes.
 
     ``classes`` holds one tuple of atoms per symmetry class. ``radius`` is the smallest number
-    of bonds within which the classes' neighbourhoods differ (1: their neighbours differ), or
-    ``None`` when they agree up to :data:`MAX_ENVIRONMENT_RADIUS`; ``environments`` holds one
-    SMILES per class, the atom's neighbourhood of that radius (or of the largest), rooted at it.
+    of bonds within which the classes' neighbourhoods differ (0: the atoms themselves differ; 1:
+    their neighbours differ), or ``None`` when they agree up to :data:`MAX_ENVIRONMENT_RADIUS`;
+    ``environments`` holds one SMILES per class, the atom's neighbourhood of that radius (or of
+    the largest), rooted at it (at radius 0 the atom with its hydrogens).
     A network whose reach is shorter than ``radius`` cannot tell the atoms apart; a tie at a
     small radius is a dead feature.
     """
@@ -61,8 +65,9 @@ def values_of(molecule_map: MoleculeMap, values: Values) -> np.ndarray:
 def collisions(molecule_map: MoleculeMap, values: Values = "atom_features", rtol: float = DEFAULT_RTOL) -> list[Collision]:
     """Groups of tied atoms that span two or more symmetry classes (see the module docstring).
 
-    Ties are runs of sorted values whose neighbours differ by at most ``rtol * max |value|``;
-    atoms whose value is exactly zero are left out (nothing flows through them).
+    Ties are runs of sorted values within ``rtol * max |value|`` of the run's first (so every
+    two tied values are that close); atoms whose value is exactly zero are left out (nothing
+    flows through them).
     """
     mol = molecule_map.mol
     v = values_of(molecule_map, values)
@@ -70,11 +75,11 @@ def collisions(molecule_map: MoleculeMap, values: Values = "atom_features", rtol
     scale = float(np.abs(v[finite]).max()) if finite.any() else 0.0
     if scale == 0.0:
         return []
-    ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
+    ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=False, includeChirality=False))
     order = [int(k) for k in np.argsort(v, kind="stable") if finite[k] and v[k] != 0]
     out, run = [], order[:1]
-    for previous, atom in zip(order, order[1:]):
-        if v[atom] - v[previous] <= rtol * scale:
+    for atom in order[1:]:
+        if v[atom] - v[run[0]] <= rtol * scale:
             run.append(atom)
             continue
         out += _collision(mol, v, run, ranks)
@@ -95,9 +100,9 @@ def _collision(mol: Chem.Mol, v: np.ndarray, run: list[int], ranks: list[int]) -
 
 
 def _first_difference(mol: Chem.Mol, atoms: list[int]) -> tuple[int | None, tuple[str, ...]]:
-    """The smallest radius at which the atoms' environments differ (``None``: not up to the
-    largest), and the environments at that radius (or at the largest)."""
-    for radius in range(1, MAX_ENVIRONMENT_RADIUS + 1):
+    """The smallest radius at which the atoms' environments differ (0: the atoms themselves;
+    ``None``: not up to the largest), and the environments at that radius (or at the largest)."""
+    for radius in range(0, MAX_ENVIRONMENT_RADIUS + 1):
         environments = tuple(environment(mol, atom, radius) for atom in atoms)
         if len(set(environments)) > 1:
             return radius, environments
@@ -105,7 +110,10 @@ def _first_difference(mol: Chem.Mol, atoms: list[int]) -> tuple[int | None, tupl
 
 
 def environment(mol: Chem.Mol, atom: int, radius: int = MAX_ENVIRONMENT_RADIUS) -> str:
-    """SMILES of the atom's neighbourhood (bonds within ``radius``), rooted at the atom."""
+    """SMILES of the atom's neighbourhood (bonds within ``radius``), rooted at the atom; at
+    radius 0 the atom alone with its hydrogens (``[CH2]``, ``[nH]``)."""
+    if radius == 0:
+        return Chem.MolFragmentToSmiles(mol, [atom], allHsExplicit=True)
     for r in range(radius, 0, -1):
         bonds = Chem.FindAtomEnvironmentOfRadiusN(mol, r, atom)
         if bonds:
@@ -118,14 +126,14 @@ def environment(mol: Chem.Mol, atom: int, radius: int = MAX_ENVIRONMENT_RADIUS) 
 def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_features",
                          rtol: float = DEFAULT_RTOL, per_molecule: Sequence[list[Collision]] | None = None) -> dict:
     """Over a set of molecules: ``molecules``, ``with_collisions`` (count and ``fraction``),
-    ``collisions`` (total), ``within_radius`` (``{r: fraction of molecules with a collision whose
-    atoms' neighbourhoods differ within r bonds}`` for r = 1 ... :data:`MAX_ENVIRONMENT_RADIUS`:
-    the dead features a network of that reach should not have), ``environment_pairs`` (a table
-    of colliding environment pairs with the radius that tells them apart and counts, most
-    frequent first; a pair of equal strings means the atoms differ only beyond
-    :data:`MAX_ENVIRONMENT_RADIUS` bonds) and ``zero_columns`` (feature columns whose
-    attribution is zero in every molecule). ``per_molecule``: the :func:`collisions` of each
-    map, when the caller already has them.
+    ``collisions`` (total), ``within_radius`` (``{r: fraction of molecules with a collision of
+    atoms alike in themselves whose neighbourhoods differ within r bonds}`` for r = 1 ...
+    :data:`MAX_ENVIRONMENT_RADIUS`: the dead features a network of that reach should not have),
+    ``environment_pairs`` (a table of colliding pairs of symmetry classes, each pair's
+    environments at the radius that tells those two apart, with counts, most frequent first; a
+    pair of equal strings means the atoms differ only beyond :data:`MAX_ENVIRONMENT_RADIUS`
+    bonds) and ``zero_columns`` (feature columns whose attribution is zero in every molecule).
+    ``per_molecule``: the :func:`collisions` of each map, when the caller already has them.
 
     Raises:
         AnalysisInputError: an empty set.
@@ -135,12 +143,13 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
     if per_molecule is None:
         per_molecule = [collisions(m, values, rtol) for m in maps]
     pairs: Counter = Counter()
-    for found in per_molecule:
+    for m, found in zip(maps, per_molecule):
         for collision in found:
-            envs = sorted(set(collision.environments))
-            if len(envs) == 1:  # different atoms, same neighbourhood up to the largest radius
-                envs = envs * 2
-            pairs.update((a, b, collision.radius) for k, a in enumerate(envs) for b in envs[k + 1 :])
+            firsts = [atoms[0] for atoms in collision.classes]
+            for k, a in enumerate(firsts):  # each pair of classes at its own radius
+                for b in firsts[k + 1 :]:
+                    radius, envs = _first_difference(m.mol, [a, b])
+                    pairs[(*sorted(envs), radius)] += 1
     table = pd.DataFrame([(a, b, r, n) for (a, b, r), n in pairs.most_common()],
                          columns=["environment_a", "environment_b", "radius", "count"]).astype({"radius": "Int64"})
     with_collisions = sum(bool(found) for found in per_molecule)
@@ -158,9 +167,9 @@ def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_fea
 
 
 def closest_radius(found: Sequence[Collision]) -> int | None:
-    """The smallest radius among a molecule's collisions (``None``: none differ within
-    :data:`MAX_ENVIRONMENT_RADIUS`, or no collisions)."""
-    return min((c.radius for c in found if c.radius is not None), default=None)
+    """The smallest radius among a molecule's collisions of atoms alike in themselves (``None``:
+    none differ within :data:`MAX_ENVIRONMENT_RADIUS`, or no such collisions)."""
+    return min((c.radius for c in found if c.radius), default=None)
 
 
 def zero_columns(maps: Sequence[MoleculeMap]) -> list[str]:

@@ -21,7 +21,8 @@ from rdkit import Chem
 from sklearn.metrics import roc_auc_score
 
 from molattr.analysis.groups import compile_smarts
-from molattr.errors import AnalysisInputError
+from molattr.chem import parse_smiles
+from molattr.errors import AnalysisInputError, InvalidMoleculeError
 from molattr.resources import datasets_dir
 
 
@@ -58,15 +59,21 @@ class PlantedRecipe:
                 name or other syntax.
         """
         path = Path(path) if path is not None else datasets_dir() / "planted" / "rules.json"
+        shape = "a recipe needs 'patterns' (an object of name: SMARTS) and 'rules' (an object of name: {'kind', 'expression'}, both text)"
         try:
             data = json.loads(path.read_text())
-            pattern_text, rule_specs = dict(data["patterns"]), data["rules"]
+            pattern_text, rule_specs = data["patterns"], data["rules"]
             kinds = {name: (spec["kind"], spec["expression"]) for name, spec in rule_specs.items()}
         except json.JSONDecodeError as error:
             raise AnalysisInputError(f"{path}: not a JSON recipe ({error})") from None
         except (KeyError, TypeError, AttributeError) as error:
-            raise AnalysisInputError(f"{path}: a recipe needs 'patterns' (name: SMARTS) and 'rules' (name: "
-                                     f"{{'kind', 'expression'}}); missing or malformed: {error}") from None
+            raise AnalysisInputError(f"{path}: {shape}; missing or malformed: {error}") from None
+        if not isinstance(pattern_text, dict) or not all(isinstance(v, str) for v in pattern_text.values()):
+            raise AnalysisInputError(f"{path}: {shape}; 'patterns' is {json.dumps(pattern_text)[:80]}")
+        stray = next((name for name, (kind, expression) in kinds.items()
+                      if not isinstance(kind, str) or not isinstance(expression, str)), None)
+        if stray is not None:
+            raise AnalysisInputError(f"{path}: {shape}; rule {stray!r} is {json.dumps(rule_specs[stray])[:80]}")
         patterns = compile_smarts(pattern_text)
         rules = {name: parse_rule(name, kind, expression, set(patterns)) for name, (kind, expression) in kinds.items()}
         return cls(pattern_text, patterns, rules)
@@ -129,13 +136,29 @@ def _evaluate(node: ast.AST, present: dict[str, bool]) -> bool:
     return all(values) if isinstance(node.op, ast.And) else any(values)  # type: ignore[attr-defined]
 
 
+def featurized_molecule(smiles: str) -> Chem.Mol | None:
+    """The molecule a network sees for ``smiles`` (a salt's largest organic fragment, as
+    featurization keeps it), or ``None`` when it cannot be parsed."""
+    try:
+        return parse_smiles(smiles).mol
+    except InvalidMoleculeError:
+        return None
+
+
 def label_table(smiles: Sequence[str], recipe: PlantedRecipe) -> pd.DataFrame:
-    """A ``smiles`` column and one 0/1 column per rule; SMILES RDKit cannot parse are left out."""
-    rows = []
+    """A ``smiles`` column and one 0/1 column per rule, each rule judged on the molecule a network
+    sees (:func:`featurized_molecule`: a counter-ion's nitrate or oxalate labels nothing). SMILES
+    that cannot be parsed are left out, and so is every molecule whose featurized structure
+    (canonical SMILES) came before: a salt and its parent are one molecule."""
+    rows, seen = [], set()
     for text in smiles:
-        mol = Chem.MolFromSmiles(text)
+        mol = featurized_molecule(text)
         if mol is None:
             continue
+        canonical = Chem.MolToSmiles(mol)
+        if canonical in seen:
+            continue
+        seen.add(canonical)
         present = recipe.present(mol)
         rows.append({"smiles": text, **{name: int(rule.holds(present)) for name, rule in recipe.rules.items()}})
     return pd.DataFrame(rows, columns=["smiles", *recipe.rules])

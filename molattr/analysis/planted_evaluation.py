@@ -6,9 +6,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem
 
-from molattr.analysis.planted import PlantedRecipe, attribution_auroc, pattern_auroc
+from molattr.analysis.planted import PlantedRecipe, attribution_auroc, featurized_molecule, pattern_auroc
 from molattr.analysis.ranking import rank_groups
 from molattr.attribution.baselines import ReferenceBaselines
 from molattr.attribution.comparators import input_gradients
@@ -49,7 +48,7 @@ def evaluate_planted(checkpoint: Checkpoint, smiles: Sequence[str], recipe: Plan
     if not rules:
         raise AnalysisInputError(f"none of the rules {sorted(recipe.rules)} is a task of {checkpoint.name!r} "
                                  f"(tasks: {', '.join(checkpoint.tasks)})")
-    parsed = [(s, Chem.MolFromSmiles(s)) for s in smiles]
+    parsed = [(s, featurized_molecule(s)) for s in smiles]  # labels and planted atoms on the molecule attributed
     mols = [(s, m, recipe.present(m)) for s, m in parsed if m is not None]  # pattern matches once per molecule
     ig = IntegratedGradients(checkpoint)
     rng = np.random.default_rng(seed)

@@ -150,7 +150,7 @@ attributions ({html.escape(values.replace('_', ' '))}) tie within {rtol:g} of th
 not symmetry-equivalent; {summary['collisions']} such groups in all (<a href="collisions.csv">collisions.csv</a>).
 In {100 * summary['within_radius'][1]:.1f}% of the molecules tied atoms have different neighbours, in
 {100 * summary['within_radius'][2]:.1f}% their neighbourhoods differ within two bonds
-(<code>radius</code>: the bonds within which the tied atoms' surroundings first differ).</p>
+(<code>radius</code>: the bonds within which the tied atoms' surroundings first differ; 0: the atoms themselves differ, which is no dead feature).</p>
 <p>Feature columns whose attribution is zero in every molecule: {html.escape(', '.join(summary['zero_columns']) or 'none')}.</p>
 <h3>Atom environments that collide most often (each at the radius that tells them apart)</h3>
 {pairs.to_html(index=False, escape=True)}
