@@ -404,6 +404,8 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
         name, sep, pattern = item.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"expected NAME=SMARTS (got {item!r})", param_hint="--smarts")
+        if name in named:
+            raise click.BadParameter(f"the name {name!r} is given twice", param_hint="--smarts")
         named[name] = pattern
     patterns = compile_smarts(named)
     checkpoint, task, maps, ids, lines = _attributed_set(input_file, model, target, label_column, min_probability, method,
@@ -413,6 +415,9 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
                                          lines)
     for _, row in ranking.head(5).iterrows():
         click.echo(f"  {row['score']:+.3f}  {row['name']} [{row['kind']}] in {100 * row['prevalence']:.0f}% of molecules")
+    unmatched = sorted(set(named) - set(ranking.loc[ranking["kind"] == "smarts", "name"]))
+    if unmatched:
+        click.echo(f"--smarts patterns that match no molecule: {', '.join(unmatched)}", err=True)
     click.echo(f"report -> {out / 'summary.html'}")
 
 

@@ -207,6 +207,20 @@ def test_pharmacophores_and_dead_features_commands(tmp_path):
     assert no_task.exit_code == 2 and "NO-TASK" in no_task.output
     nothing = runner.invoke(main, ["dead-features", str(source), *common, "--min-probability", "1.0", "-o", str(tmp_path / "z")])
     assert nothing.exit_code == 1 and "no molecules left" in nothing.output
+    twice = runner.invoke(main, ["pharmacophores", str(source), *common, "--smarts", "a=c", "--smarts", "a=n"])
+    assert twice.exit_code == 2 and "'a' is given twice" in twice.output
+    xenon = runner.invoke(main, ["pharmacophores", str(source), *common, "-o", str(tmp_path / "xe"), "--smarts", "xenon=[Xe]"])
+    assert xenon.exit_code == 0 and "match no molecule: xenon" in xenon.output
+
+
+def test_pharmacophore_tables_number_atoms_as_in_the_input(tmp_path):
+    from molattr.report.analysis_report import write_pharmacophore_report
+
+    salt = map_attribution(planted_attribution("[Na+].[O-]C(=O)c1ccccc1O", {0: 0.5, 9: 0.5}), "atoms_only")
+    write_pharmacophore_report([salt], ["salicylate"], tmp_path, "salt", {"phenol OH": "[OX2H]c"}, lines=[3])
+    table = pd.read_csv(tmp_path / "per_molecule.csv").set_index("name")
+    assert table.loc["phenol OH", "atoms"] == "(9, 10)" and set(table["line"]) == {3}  # kept atoms 8, 9
+    assert "<b>phenol OH</b> (atoms 9, 10)" in (tmp_path / "summary.html").read_text()
 
 
 def test_planted_rules_labels_and_atoms():

@@ -23,8 +23,8 @@ from molattr.analysis.dead_features import (
     MAX_ENVIRONMENT_RADIUS, Collision, Values, closest_radius, collisions, dead_feature_summary,
 )
 from molattr.analysis.groups import Patterns
-from molattr.chem import input_indices
 from molattr.analysis.ranking import rank_groups, set_group_tables
+from molattr.chem import input_indices
 from molattr.draw.colors import DivergingScale
 from molattr.draw.heatmap2d import Panel, depiction, draw_heatmap, draw_panels
 from molattr.mapping.molecule_map import MoleculeMap
@@ -51,6 +51,8 @@ def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], 
         ranking["example_line"] = pd.array([lines[k] if k >= 0 else None for k in ranking["example"]], dtype="Int64")
     ranking.to_csv(out_dir / "groups.csv", index=False, float_format="%.6g")
     per_molecule = tables.drop(columns="molecule")
+    given = [input_indices(m.mol) for m in maps]  # atoms numbered as in the input, as in collisions.csv
+    per_molecule["atoms"] = [tuple(given[k][a] for a in atoms) for k, atoms in zip(tables["molecule"], tables["atoms"])]
     per_molecule.insert(0, "id", [ids[k] for k in tables["molecule"]])
     if lines is not None:
         per_molecule.insert(1, "line", pd.array([lines[k] for k in tables["molecule"]], dtype="Int64"))
@@ -58,11 +60,14 @@ def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], 
     ranking_plot(ranking, title).savefig(out_dir / "ranking.png", dpi=110)
     examples = []
     for _, row in ranking.head(EXAMPLE_GROUPS).iterrows():
-        m = maps[int(row["example"])]
-        picture = draw_heatmap(m, "svg", size=(360, 300), name=str(row["example_id"])).save(
+        k = int(row["example"])
+        picture = draw_heatmap(maps[k], "svg", size=(360, 300), name=str(row["example_id"])).save(
             out_dir / "examples" / f"{len(examples) + 1}.svg")
+        held = tables[(tables["molecule"] == k) & (tables["kind"] == row["kind"]) & (tables["name"] == row["name"])]
+        atoms = ", ".join(str(given[k][a]) for a in held["atoms"].iloc[0]) if len(held) else ""
         examples.append(f"<figure><img src='examples/{picture.name}'><figcaption>{html.escape(row['kind'])}: "
-                        f"<b>{html.escape(row['name'])}</b>: {100 * row['max_share']:.0f}% of the absolute attribution of "
+                        f"<b>{html.escape(row['name'])}</b> (atoms {atoms}): share {100 * row['max_share']:+.0f}% "
+                        f"(its attribution ÷ the molecule's total |atom attribution|) in "
                         f"{html.escape(str(row['example_id']))}</figcaption></figure>")
     shown = ranking.head(20)[["kind", "name", "molecules", "prevalence", "mean_share", "std_share", "share_score", "score",
                               "example_id"]]
