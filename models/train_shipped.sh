@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 TOX21="Tox21 (12 nuclear-receptor and stress-response assays); outputs are logits, molattr reports sigmoid probabilities."
-ESOL="Delaney/ESOL: the task 'logp' holds measured log10 aqueous solubility in mol/L (the MoleculeNet copy names the column logp); outputs are in those units."
+ESOL="Delaney/ESOL: the task 'logp' holds measured log10 aqueous solubility in mol/L, not a partition coefficient (molattr's MoleculeNet recipe names the column logp); outputs are in those units."
 build() {  # name layers dataset description [extra train options]
   local name=$1 layers=$2 dataset=$3 description=$4
   shift 4

@@ -147,12 +147,14 @@ def _read_config(folder: Path) -> dict[str, Any]:
     for key, kind in _REQUIRED.items():
         if not isinstance(config.get(key), kind):
             raise CheckpointError(f"{path}: field {key!r} missing or not a {kind.__name__}")
-    if config["format"] != FORMAT or config["format_version"] != FORMAT_VERSION:
+    if config["format"] != FORMAT or type(config["format_version"]) is not int or config["format_version"] != FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: format {config['format']!r} v{config['format_version']} is not {FORMAT!r} v{FORMAT_VERSION}"
         )
     if config["task_type"] not in ("classification", "regression"):
         raise CheckpointError(f"{path}: task_type must be classification or regression (got {config['task_type']!r})")
+    if not all(isinstance(t, str) and t for t in config["tasks"]) or len(set(config["tasks"])) != len(config["tasks"]):
+        raise CheckpointError(f"{path}: tasks must be distinct non-empty names (got {config['tasks']!r})")
     return config
 
 
@@ -189,4 +191,7 @@ def _load_weights(folder: Path, model: WeaveModel) -> None:
             f"{path}: weights do not fit the architecture (missing {missing[:3]}, unexpected {unexpected[:3]}, "
             f"wrong shape {wrong[:3]})"
         )
+    bad = sorted(k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all())
+    if bad:
+        raise CheckpointError(f"{path}: non-finite weights (NaN or inf) in {bad[:3]}")
     model.load_state_dict(state)

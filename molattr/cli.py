@@ -613,9 +613,15 @@ def _task_list(text: str | None) -> list[str] | None:
 @click.option("--dataset", help="MoleculeNet data set name instead of DATA.")
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
 @click.option("--smiles-column", default=None, help="SMILES column (default: the recipe's, else 'smiles').")
+@click.option("--part", type=click.Choice(["all", "train", "valid", "test"]), default="all", show_default=True,
+              help="Score every usable row, or one part of the checkpoint's own split (DATA must be the file it was "
+                   "trained on): --part test reproduces the model card's test metrics.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Also write the metrics as JSON.")
-def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: str | None, json_out: Path | None) -> None:
-    """Score a checkpoint on every labelled row of DATA (its task columns must be the model's)."""
+def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: str | None, part: str,
+             json_out: Path | None) -> None:
+    """Score a checkpoint on the labelled rows of DATA (its task columns must be the model's)."""
+    from molattr.data.moleculenet import sha256_of
+    from molattr.data.splits import make_split
     from molattr.scoring import raw_scores
     from molattr.training.metrics import task_metrics
     from molattr.training.pipeline import load_labelled
@@ -626,13 +632,23 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
         smiles_column = smiles_column or recipe(dataset).smiles_column
         data = locate(dataset)
     checkpoint = load_checkpoint(model)
+    trained_on = checkpoint.config.get("data", {}).get("sha256")
+    if part != "all" and sha256_of(Path(data)) != trained_on:
+        raise click.BadParameter(f"{data} is not the file {checkpoint.name} was trained on (sha256 differs), so its "
+                                 "split cannot be rebuilt; use --part all", param_hint="--part")
     labelled = load_labelled(data, checkpoint.tasks, checkpoint.task_type, checkpoint.spec, smiles_column or "smiles")
-    metrics = task_metrics(checkpoint.task_type, labelled.labels, raw_scores(checkpoint.model, labelled.graphs), checkpoint.tasks)
-    click.echo(f"{checkpoint.name} on {data}: {len(labelled.graphs)} of {labelled.n_rows} rows scored, "
-               f"skipped: {_counts(labelled.skipped)}")
+    graphs, labels = labelled.graphs, labelled.labels
+    if part != "all":
+        split = checkpoint.config["split"]
+        rows = getattr(make_split(split["kind"], labelled.smiles, tuple(split["fractions"]), split["seed"]), part)
+        graphs, labels = [graphs[k] for k in rows], labels[rows]
+    metrics = task_metrics(checkpoint.task_type, labels, raw_scores(checkpoint.model, graphs), checkpoint.tasks)
+    scored = "every usable row" if part == "all" else f"the {part} part of its {checkpoint.config['split']['kind']} split"
+    click.echo(f"{checkpoint.name} on {data}: {len(graphs)} rows scored ({scored}; {len(labelled.graphs)} of "
+               f"{labelled.n_rows} usable), skipped: {_counts(labelled.skipped)}")
     for line in labelled.skipped_examples:
         click.echo(f"  skipped {line}")
-    click.echo(_metrics_text({"all rows": metrics}))
+    click.echo(_metrics_text({"all rows" if part == "all" else part: metrics}))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(metrics, indent=2) + "\n")

@@ -21,33 +21,68 @@ def _split_summary(config: dict) -> dict:
     }
 
 
+#: Training entries that describe one run's outcome, not its settings.
+_RUN_OUTCOME = ("best_epoch", "epochs_run", "seconds", "torch", "python", "monitored")
+
+
+def _settings(config: dict) -> dict:
+    """What two runs of "the same model on another split" must share."""
+    return {
+        "tasks": config["tasks"], "task_type": config["task_type"], "architecture": config["architecture"],
+        "featurization_hash": config["featurization_hash"],
+        "training": {k: v for k, v in config["training"].items() if k not in _RUN_OUTCOME},
+        "split": {k: config["split"][k] for k in ("fractions", "seed")},
+    }
+
+
 def record_other_runs(folder: Path, runs: list[Path]) -> dict:
-    """Store each run's split and test metrics in ``folder``'s config under ``metrics_by_split``.
+    """Store each run's split and test metrics in ``folder``'s config under ``metrics_by_split``,
+    next to the runs recorded before (a run of a split kind already there replaces it).
 
     A run is another checkpoint trained with the same settings on another split (e.g. scaffold).
 
     Raises:
-        CheckpointError: a run with other tasks, another task type, or the checkpoint's own split kind.
+        CheckpointError: a config that cannot be read, or a run whose tasks, architecture,
+            featurization, training settings or split seed differ, or of the checkpoint's own split kind.
     """
-    config = json.loads((folder / CONFIG).read_text())
-    by_split = {config["split"]["kind"]: _split_summary(config)}
+    config = _read_config(folder)
+    own = config["split"]["kind"]
+    by_split = {**config.get("metrics_by_split", {}), own: _split_summary(config)}
     for run in runs:
-        other = json.loads((run / CONFIG).read_text())
-        if (other["tasks"], other["task_type"]) != (config["tasks"], config["task_type"]):
-            raise CheckpointError(f"{run}: its tasks or task type differ from {folder}'s; a run must be the same "
-                                  "model trained on another split")
-        if other["split"]["kind"] in by_split:
-            raise CheckpointError(f"{run}: a {other['split']['kind']} split, which the card already reports; "
-                                  "a run must be trained on another split")
+        other = _read_config(run)
+        try:
+            mine, theirs = _settings(config), _settings(other)
+        except KeyError as missing:
+            raise CheckpointError(f"{run}: its config lacks {missing}; a run must be a checkpoint of molattr train") from None
+        differing = sorted(k for k in mine if mine[k] != theirs[k])
+        if differing:
+            raise CheckpointError(f"{run}: its {', '.join(differing)} differ from {folder}'s; a run must be the same "
+                                  "model trained with the same settings on another split")
+        if other["split"]["kind"] == own:
+            raise CheckpointError(f"{run}: a {own} split, the checkpoint's own; a run must be trained on another split")
         by_split[other["split"]["kind"]] = {**_split_summary(other), "checkpoint": run.name}
     config["metrics_by_split"] = by_split
     (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     return config
 
 
+def _read_config(folder: Path) -> dict:
+    try:
+        config = json.loads((folder / CONFIG).read_text())
+        _split_summary(config)
+        return config
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{folder}: no readable checkpoint config with split, training and metrics ({error})") from None
+
+
 def _schedule(train: dict) -> str:
     """How the learning rate moved (checkpoints from before schedules existed had a constant one)."""
     return f" with cosine decay to 0 over {train['epochs']} epochs" if train.get("lr_schedule") == "cosine" else ""
+
+
+def _monitored(train: dict) -> str:
+    """What the kept epoch went by (checkpoints from before the fallback record only ``monitor``)."""
+    return train.get("monitored", train.get("monitor", "metric"))
 
 
 def render_card(config: dict) -> str:
@@ -81,7 +116,8 @@ def render_card(config: dict) -> str:
         "",
         f"Each split is a separate training run with the same settings and seed {config['split']['seed']}; "
         f"the shipped weights are the `{config['split']['kind']}` run. Fractions train/valid/test "
-        f"{'/'.join(str(f) for f in config['split']['fractions'])}; early stopping on validation {metric}.",
+        f"{'/'.join(str(f) for f in config['split']['fractions'])}; early stopping on the validation "
+        f"{'loss' if _monitored(train) == 'loss' else metric}.",
         "",
         "| split | train/valid/test molecules | best epoch | valid mean " + metric + " | test mean " + metric
         + (" | test R² |" if not classification else " |"),
@@ -122,7 +158,8 @@ def render_card(config: dict) -> str:
         f"- Adam, learning rate {train['learning_rate']}{_schedule(train)}, weight decay {train['weight_decay']}, "
         f"batch {train['batch_size']}, up to {train['epochs']} epochs, patience {train['patience']}; stopped after "
         f"{train['epochs_run']} epochs ({train['seconds']} s, torch {train['torch']}, CPU); kept the epoch with the "
-        f"best validation {'loss' if train.get('monitor') == 'loss' else 'metric'}.",
+        f"best validation {'loss' if _monitored(train) == 'loss' else 'metric'}"
+        + (" (the validation metric was undefined)" if _monitored(train) != train.get("monitor", "metric") else "") + ".",
     ]
     if classification and train.get("balance_classes"):
         lines.append("- Positive examples are up-weighted per task (negatives/positives), so probabilities rank "

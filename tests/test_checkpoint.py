@@ -130,6 +130,10 @@ def test_malformed_json(saved: Path):
         (lambda c: c.update(tasks=["a"]), "1 task names for 2 outputs"),
         (lambda c: c["architecture"].update(n_atom_features=11), "features"),
         (lambda c: c["architecture"].update(hidden=8), "weights do not fit"),
+        (lambda c: c["architecture"].update(n_tasks=2.0), "n_tasks must be an integer"),
+        (lambda c: c.update(tasks=[5, "b"]), "distinct non-empty names"),
+        (lambda c: c.update(tasks=["a", "a"]), "distinct non-empty names"),
+        (lambda c: c.update(format_version=True), "is not 'molattr-checkpoint'"),
     ],
 )
 def test_malformed_config(saved: Path, change, message: str):
@@ -142,4 +146,15 @@ def test_truncated_weights(saved: Path):
     data = (saved / WEIGHTS).read_bytes()
     (saved / WEIGHTS).write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="not a valid safetensors file"):
+        load_checkpoint(saved)
+
+
+def test_non_finite_weights_are_refused(saved: Path):
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(saved / WEIGHTS))
+    name = next(k for k, v in state.items() if v.is_floating_point())
+    state[name][0] = float("nan")
+    save_file(state, str(saved / WEIGHTS))
+    with pytest.raises(CheckpointError, match="non-finite weights"):
         load_checkpoint(saved)

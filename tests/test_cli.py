@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import os
 from pathlib import Path
 
@@ -123,8 +124,24 @@ def test_evaluate_matches_training_data(trained: Path, labelled_csv: Path, tmp_p
     out = tmp_path / "metrics.json"
     result = CliRunner().invoke(main, ["evaluate", str(labelled_csv), "-m", str(trained), "--json", str(out)])
     assert result.exit_code == 0, result.output
-    assert "120 of 122 rows scored" in result.output
+    assert "120 rows scored (every usable row; 120 of 122 usable)" in result.output
     assert 0.0 <= json.loads(out.read_text())["mean_roc_auc"] <= 1.0
+    # one part of the checkpoint's own split: its test metrics as the card reports them
+    test = CliRunner().invoke(main, ["evaluate", str(labelled_csv), "-m", str(trained), "--part", "test", "--json", str(out)])
+    assert test.exit_code == 0, test.output
+    config = json.loads((trained / "config.json").read_text())
+    assert "12 rows scored (the test part of its random split" in test.output
+    assert json.loads(out.read_text())["mean_roc_auc"] == pytest.approx(config["metrics"]["test"]["mean_roc_auc"], abs=1e-6)
+    other = tmp_path / "other.csv"
+    other.write_text("smiles,has_N\nCCN,1\n")
+    refused = CliRunner().invoke(main, ["evaluate", str(other), "-m", str(trained), "--part", "test"])
+    assert refused.exit_code == 2 and "not the file" in refused.output
+
+
+def test_train_writes_the_model_card_with_the_checkpoint(trained: Path) -> None:
+    card = (trained / "README.md").read_text()
+    config = json.loads((trained / "config.json").read_text())
+    assert f"{config['model_family']} weave network" in card and "early stopping on the validation ROC-AUC" in card
 
 
 @pytest.mark.parametrize("command", ["attribute", "score", "pharmacophores", "dead-features"])
@@ -226,10 +243,36 @@ def test_max_steps_caps_the_adaptive_evaluations(tmp_path: Path) -> None:
 
 
 def test_card_refuses_a_run_of_another_model_or_the_same_split(trained: Path) -> None:
-    for run in (molattr.resources.models_dir() / "w2n2-delaney", trained):
+    for run, message in ((molattr.resources.models_dir() / "w2n2-delaney", "architecture, split, "
+                          "task_type, tasks, training differ from"), (trained, "the checkpoint's own")):
         result = CliRunner().invoke(main, ["card", str(trained), "--run", str(run)])
-        assert result.exit_code == 1, result.output
-        assert "differ from" in result.output or "the card already reports" in result.output
+        assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_card_runs_need_the_same_settings_and_are_kept(trained: Path, labelled_csv: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(trained, folder)
+    common = ["train", str(labelled_csv), "--epochs", "3", "--batch-size", "32", "--seed", "1", "--split", "scaffold"]
+    assert CliRunner().invoke(main, [*common, "--layers", "1", "-o", str(tmp_path / "scaffold")]).exit_code == 0
+    assert CliRunner().invoke(main, [*common, "--layers", "2", "-o", str(tmp_path / "deeper")]).exit_code == 0
+    refused = CliRunner().invoke(main, ["card", str(folder), "--run", str(tmp_path / "deeper")])
+    assert refused.exit_code == 1 and "its architecture differ" in refused.output
+    assert CliRunner().invoke(main, ["card", str(folder), "--run", str(tmp_path / "scaffold")]).exit_code == 0
+    assert CliRunner().invoke(main, ["card", str(folder)]).exit_code == 0  # no --run: the scaffold run stays
+    assert set(json.loads((folder / "config.json").read_text())["metrics_by_split"]) == {"random", "scaffold"}
+    assert "| scaffold |" in (folder / "README.md").read_text()
+
+
+def test_a_split_without_validation_molecules_is_a_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "benzenes.csv"
+    rows = [f"c1ccccc1{'C' * k},{k % 2}" for k in range(12)] + ["CCO,0", "CCN,1"]
+    source.write_text("smiles,y\n" + "\n".join(rows) + "\n")
+    result = CliRunner().invoke(main, ["train", str(source), "--split", "scaffold", "--epochs", "1", "-o", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "leaves none for validation" in result.output and "--split random" in result.output
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("smiles,y,y\nCCO,1,0\n")
+    result = CliRunner().invoke(main, ["train", str(repeated), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 1 and "line 1: column(s) 'y' appear more than once" in result.output
 
 
 def test_main_job_predicts_example_drugs(tmp_path: Path) -> None:

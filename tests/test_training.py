@@ -88,6 +88,21 @@ def test_scaffold_split_never_shares_a_scaffold_between_parts():
     assert len(split.test) > 0
 
 
+def test_scaffold_split_keeps_a_salt_with_its_parent():
+    parent, salt, dimer = "OC(=O)Cc1ccccc1", "[O-]C(=O)Cc1ccccc1.[Na+]", "OC(=O)Cc1ccccc1.OC(=O)Cc1ccccc1"
+    smiles = [parent, *SMILES, salt, dimer]
+    split = scaffold_split(smiles, (0.6, 0.2, 0.2))
+    part_of = {int(k): name for name in ("train", "valid", "test") for k in getattr(split, name)}
+    assert part_of[0] == part_of[len(smiles) - 2] == part_of[len(smiles) - 1]
+
+
+def test_undefined_validation_metric_falls_back_to_the_loss():
+    with pytest.warns(UserWarning, match="undefined .* go by the validation loss"):
+        result, *_ = _train(TrainConfig(epochs=4, batch_size=8, seed=6, patience=10), 6, unlabelled=(3,))
+    losses = [h["valid_loss"] for h in result.history]
+    assert result.monitored == "loss" and result.best_epoch == 1 + int(np.argmin(losses))
+
+
 def test_split_arguments_are_checked():
     with pytest.raises(ValueError, match="sum"):
         random_split(10, (0.5, 0.2, 0.2))
@@ -100,6 +115,9 @@ def test_parse_labels_names_file_line_and_value(tmp_path: Path):
     path = tmp_path / "labels.csv"
     with pytest.raises(InputFileError, match=r"labels.csv, line 4: column 't' has '2'; expected 0, 1"):
         parse_labels(table, ["t"], "classification", path)
+    for infinite in ("inf", "-inf", "1e999", "1e39"):  # 1e39 overflows float32
+        with pytest.raises(InputFileError, match="expected a finite number"):
+            parse_labels(pd.DataFrame({"line": [2], "t": [infinite]}), ["t"], "regression", path)
     values = parse_labels(table, ["t"], "regression", path)
     assert values[0, 0] == 1.0 and math.isnan(values[1, 0]) and values[2, 0] == 2.0
     with pytest.raises(InputFileError, match="no task column"):
@@ -123,6 +141,7 @@ def _fit(seed: int) -> tuple[dict, dict]:
     return result.model.state_dict(), result.metrics
 
 
+@pytest.mark.filterwarnings("ignore:the validation mean_roc_auc is undefined")
 def test_training_is_reproducible_with_a_seed():
     first, metrics = _fit(5)
     second, again = _fit(5)

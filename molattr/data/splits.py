@@ -9,7 +9,8 @@ from typing import Literal
 import numpy as np
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-from molattr.chem import quiet_rdkit
+from molattr.chem import parse_smiles, quiet_rdkit
+from molattr.errors import InvalidMoleculeError
 
 SplitKind = Literal["random", "scaffold"]
 
@@ -42,12 +43,18 @@ def random_split(n: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
 
 def scaffold_split(smiles: Sequence[str], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> Split:
     """Group molecules by Bemis–Murcko scaffold; the largest groups fill train, then valid, then
-    test (DeepChem's deterministic rule), so test scaffolds are never seen in training."""
+    test (DeepChem's deterministic rule), so test scaffolds are never seen in training. The
+    scaffold is that of the molecule a network sees (a salt's largest organic fragment), so a salt
+    and its parent share one; SMILES that cannot be parsed are grouped by their text."""
     _check_fractions(fractions)
     groups: dict[str, list[int]] = defaultdict(list)
     with quiet_rdkit():
         for k, text in enumerate(smiles):
-            groups[MurckoScaffold.MurckoScaffoldSmiles(smiles=text, includeChirality=False)].append(k)
+            try:
+                scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=parse_smiles(text).mol, includeChirality=False)
+            except InvalidMoleculeError:
+                scaffold = text
+            groups[scaffold].append(k)
     ordered = sorted(groups.values(), key=lambda g: (len(g), g[0]), reverse=True)
     n = len(smiles)
     train: list[int] = []

@@ -194,15 +194,19 @@ def _row_lines(path: Path, text: str, kind: str) -> list[int]:
 def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
     if not text.strip():
         raise no_header(path, kind, smiles_column)
+    header = [name.strip() for name in next(csv_reader(io.StringIO(text, newline=""), kind), [])]
+    repeated = sorted({name for name in header if header.count(name) > 1 and name})
+    if repeated:
+        raise InputFileError(f"{path}, line 1: column(s) {', '.join(map(repr, repeated))} appear more than once in the header")
     try:
-        with warnings.catch_warnings():  # fields beyond the header's (a trailing comma) are dropped, as the
-            warnings.simplefilter("ignore", pd.errors.ParserWarning)  # streamed reader drops them
+        with warnings.catch_warnings():  # a trailing empty field (a trailing comma) is dropped, as the
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)  # streamed reader drops it
             frame = pd.read_csv(
                 io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
                 skip_blank_lines=False, index_col=False,  # never a first column taken for the index
             )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(f"{path}: not a valid {kind.upper()} file ({exc})") from exc
+        raise InputFileError(f"{path}: not a valid {kind.upper()} file ({str(exc).strip()})") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     id_column = id_column_of(path, list(frame.columns), smiles_column, id_column)
     line = _row_lines(path, text, kind)

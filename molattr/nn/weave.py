@@ -42,9 +42,12 @@ class WeaveConfig:
             raise ValueError(f"n_layers must be 1..4 (got {self.n_layers})")
         if self.gather not in ("gaussian", "sum"):
             raise ValueError(f"gather must be 'gaussian' or 'sum' (got {self.gather!r})")
-        for name in ("n_atom_features", "n_pair_features", "n_tasks", "hidden", "readout", "mlp_hidden"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be positive (got {getattr(self, name)})")
+        for name in ("n_atom_features", "n_pair_features", "n_tasks", "n_layers", "hidden", "readout", "mlp_hidden"):
+            value = getattr(self, name)
+            if type(value) is not int:
+                raise TypeError(f"{name} must be an integer (got {value!r})")
+            if value < 1:
+                raise ValueError(f"{name} must be positive (got {value})")
 
     def to_dict(self) -> dict[str, Any]:
         """The architecture as stored in a checkpoint's config (``name`` plus every field)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -56,6 +57,7 @@ class TrainResult:
     epochs_run: int
     history: list[dict] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
+    monitored: str = "metric"  #: what the kept epoch went by: the config's monitor, or "loss" when the metric was undefined
 
 
 def masked_loss(outputs: torch.Tensor, labels: torch.Tensor, task_type: TaskType, pos_weight: torch.Tensor | None) -> torch.Tensor:
@@ -112,6 +114,7 @@ def train_model(
                  if config.lr_schedule == "cosine" else None)
 
     best_value, best_state, best_epoch, history = -math.inf, None, 0, []
+    monitor = config.monitor
     bar = tqdm(range(1, config.epochs + 1), desc="training", unit="epoch", disable=not progress)
     for epoch in bar:
         model.train()
@@ -133,7 +136,12 @@ def train_model(
         history.append({"epoch": epoch, "learning_rate": learning_rate, "train_loss": train_loss,
                         f"valid_{name}": abs(value), "valid_loss": valid_loss})
         bar.set_postfix(loss=f"{train_loss:.4f}", **{f"valid_{name}": f"{abs(value):.4f}"}, valid_loss=f"{valid_loss:.4f}")
-        value = -valid_loss if config.monitor == "loss" else value
+        if monitor == "metric" and epoch == 1 and math.isnan(value):  # no validation task has both classes
+            monitor = "loss"
+            warnings.warn(f"the validation {name} is undefined (no task has both classes among the "
+                          f"{len(split.valid)} validation molecules): early stopping and the kept epoch go by the "
+                          "validation loss", stacklevel=2)
+        value = -valid_loss if monitor == "loss" else value
         value = -math.inf if math.isnan(value) else value
         if value > best_value:
             best_value, best_epoch = value, epoch
@@ -149,7 +157,7 @@ def train_model(
         for part, rows in (("train", split.train), ("valid", split.valid), ("test", split.test))
         if len(rows)
     }
-    return TrainResult(model, best_epoch, len(history), history, metrics)
+    return TrainResult(model, best_epoch, len(history), history, metrics, monitor)
 
 
 def _target_scaling(train_labels: np.ndarray, task_type: TaskType) -> tuple[np.ndarray, np.ndarray]:

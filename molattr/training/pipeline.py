@@ -18,6 +18,7 @@ from molattr.data.splits import SplitKind, make_split
 from molattr.data.tables import read_molecules
 from molattr.errors import InputFileError
 from molattr.featurize import FeatureSpec
+from molattr.model_card import write_model_card
 from molattr.nn import WeaveConfig, WeaveModel
 from molattr.training.loop import TaskType, TrainConfig, train_model
 from molattr.data.moleculenet import sha256_of
@@ -52,13 +53,15 @@ def parse_labels(table: pd.DataFrame, tasks: list[str], task_type: TaskType, pat
         text = table[task].astype(str).str.strip()
         values = pd.to_numeric(text.where(text != ""), errors="coerce")
         bad = values.isna() & (text != "")
+        with np.errstate(over="ignore"):
+            bad |= values.notna() & ~np.isfinite(values.to_numpy(dtype=np.float32, na_value=0.0))  # inf, or beyond float32
         if task_type == "classification":
             bad |= values.notna() & ~values.isin([0, 1])
         if bad.any():
             k = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputFileError(
                 f"{path}, line {table['line'].iloc[k]}: column {task!r} has {table[task].iloc[k]!r}; "
-                f"expected {'0, 1' if task_type == 'classification' else 'a number'} or an empty cell"
+                f"expected {'0, 1' if task_type == 'classification' else 'a finite number'} or an empty cell"
             )
         labels[:, t] = values.to_numpy(dtype=np.float32, na_value=np.nan)
     return labels
@@ -121,6 +124,10 @@ def train_from_file(
     if len(data.graphs) < 10:
         raise InputFileError(f"{path}: only {len(data.graphs)} usable rows; need at least 10 to train")
     parts = make_split(split, data.smiles, fractions, train_config.seed)
+    if not len(parts.valid):
+        raise InputFileError(f"{path}: the {split} split of {len(data.graphs)} molecules leaves none for validation "
+                             f"({parts.sizes()}), which early stopping needs: give more molecules"
+                             + (" or use --split random" if split == "scaffold" else ""))
     torch.manual_seed(train_config.seed)  # initial weights depend on the seed too, not on earlier RNG use
     model = WeaveModel(WeaveConfig(spec.n_atom_features, spec.n_pair_features, len(data.tasks), n_layers=n_layers))
     result = train_model(model, data.graphs, data.labels, data.tasks, task_type, parts, train_config, progress)
@@ -135,11 +142,12 @@ def train_from_file(
         },
         "split": {"kind": split, "fractions": list(fractions), "seed": train_config.seed, "sizes": parts.sizes()},
         "training": {
-            **train_config.to_dict(), "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+            **train_config.to_dict(), "monitored": result.monitored, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
             "seconds": round(time.time() - started, 1), "torch": torch.__version__, "python": platform.python_version(),
         },
         "metrics": result.metrics,
     }
     save_checkpoint(out, result.model, spec, data.tasks, task_type, extra)
+    write_model_card(out)  # a folder trained again gets its card again, never a stale one
     (Path(out) / "history.json").write_text(json.dumps(result.history, indent=1) + "\n")
     return json.loads((Path(out) / "config.json").read_text())
