@@ -33,7 +33,7 @@ class Recipe:
 
     name: str
     file: str
-    sha256: str
+    table_sha256: str
     url: str
     smiles_column: str
     tasks: tuple[str, ...]
@@ -45,7 +45,7 @@ def recipes() -> dict[str, Recipe]:
     """All recipes in ``datasets/moleculenet.json``, by lower-case name."""
     raw = json.loads((datasets_dir() / "moleculenet.json").read_text())
     return {
-        name: Recipe(name, r["file"], r["sha256"], r["url"], r["smiles_column"], tuple(r["tasks"]),
+        name: Recipe(name, r["file"], r["table_sha256"], r["url"], r["smiles_column"], tuple(r["tasks"]),
                      dict(r["rename"]), r["task_type"])
         for name, r in raw.items() if not name.startswith("_")
     }
@@ -64,16 +64,28 @@ def recipe(name: str) -> Recipe:
 
 
 def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes (checked against the recipe's checksum)."""
+    """Hex SHA-256 of a file's bytes (a checkpoint records its training file's)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def table_sha256(path: Path, r: Recipe) -> str:
+    """Hex SHA-256 of the recipe's SMILES and task columns as pandas writes them back: the same for
+    the copy the shipped models were trained on and for a download of the public file, whatever
+    their compression (gzip headers carry a time stamp), other columns or number formatting."""
+    columns = [r.smiles_column, *r.tasks]
+    try:
+        frame = pd.read_csv(path, usecols=columns)[columns]
+    except ValueError as exc:  # a column of the recipe is missing
+        raise InputFileError(f"{path}: not the {r.name} table ({exc})") from None
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 
 def locate(name: str, search: list[Path] | None = None, download: bool = True) -> Path:
     """Path of a MoleculeNet CSV: the first found in ``search`` (default :func:`default_search`),
     else downloaded to ``~/.cache/molattr`` when ``download`` and the network allows.
 
-    A file whose checksum differs from the recipe's is used with a warning (the shipped models'
-    metrics were measured on the recipe's file).
+    A file whose table differs from the recipe's (:func:`table_sha256`) is used with a warning
+    (the shipped models' metrics were measured on the recipe's table); so is a download.
 
     Raises:
         InputFileError: not found locally and the download failed or was not allowed.
@@ -83,12 +95,19 @@ def locate(name: str, search: list[Path] | None = None, download: bool = True) -
     for folder in folders:
         path = Path(folder).expanduser() / r.file
         if path.is_file():
-            if sha256_of(path) != r.sha256:
-                warnings.warn(f"{path}: checksum differs from the recipe's ({r.sha256[:12]}…)", stacklevel=2)
+            _check_table(path, r)
             return path
     if not download:
         raise InputFileError(f"{r.file} not found in {', '.join(map(str, folders))} and downloading is off")
-    return _download(r, CACHE)
+    path = _download(r, CACHE)
+    _check_table(path, r)
+    return path
+
+
+def _check_table(path: Path, r: Recipe) -> None:
+    if table_sha256(path, r) != r.table_sha256:
+        warnings.warn(f"{path}: its {r.name} table differs from the one the shipped models were trained on "
+                      f"(table checksum {r.table_sha256[:12]}…)", stacklevel=3)
 
 
 def _download(r: Recipe, cache: Path) -> Path:
