@@ -14,6 +14,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from molattr import jsonio
 from molattr.errors import CheckpointError
 from molattr.featurize import FeatureSpec
 from molattr.featurize.spec import spec_dict_hash
@@ -77,7 +78,7 @@ def save_checkpoint(
         "featurization": spec.to_dict(),
         "featurization_hash": spec.hash,
     }
-    (folder / CONFIG).write_text(json.dumps(config, indent=2, allow_nan=True) + "\n")
+    (folder / CONFIG).write_text(jsonio.dumps(config))
     return folder
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 import pandas as pd
 
+from molattr import jsonio
 from molattr.attribution.quadrature import Method, check_n_steps
 from molattr.checkpoint import Checkpoint, load_checkpoint
 from molattr.data.moleculenet import locate, recipe
@@ -651,7 +652,7 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
     click.echo(_metrics_text({"all rows" if part == "all" else part: metrics}))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(metrics, indent=2) + "\n")
+        json_out.write_text(jsonio.dumps(metrics))
 
 
 @main.command()

@@ -5,6 +5,7 @@ import json
 import math
 from pathlib import Path
 
+from molattr import jsonio
 from molattr.checkpoint import CONFIG
 from molattr.errors import CheckpointError
 
@@ -62,7 +63,7 @@ def record_other_runs(folder: Path, runs: list[Path]) -> dict:
             raise CheckpointError(f"{run}: a {own} split, the checkpoint's own; a run must be trained on another split")
         by_split[other["split"]["kind"]] = {**_split_summary(other), "checkpoint": run.name}
     config["metrics_by_split"] = by_split
-    (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    (folder / CONFIG).write_text(jsonio.dumps(config))
     return config
 
 

@@ -158,3 +158,17 @@ def test_non_finite_weights_are_refused(saved: Path):
     save_file(state, str(saved / WEIGHTS))
     with pytest.raises(CheckpointError, match="non-finite weights"):
         load_checkpoint(saved)
+
+
+def test_json_files_hold_no_nan_or_infinity(tmp_path: Path, full_spec: FeatureSpec):
+    """Undefined metrics are written as null: strict JSON readers (JavaScript, jq) can read configs."""
+    import math
+
+    from molattr import jsonio
+
+    extra = {"metrics": {"test": {"mean_roc_auc": float("nan"), "roc_auc": {"a": 0.5, "b": float("inf")}}}}
+    folder = save_checkpoint(tmp_path / "nan", make_weave(full_spec, n_tasks=2), full_spec, ["a", "b"], "classification", extra)
+    text = (folder / CONFIG).read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["metrics"]["test"] == {"mean_roc_auc": None, "roc_auc": {"a": 0.5, "b": None}}
+    assert jsonio.finite_or_none([1.0, (math.nan, -math.inf)]) == [1.0, [None, None]]

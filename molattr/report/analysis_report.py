@@ -9,7 +9,6 @@ collisions, each group of tied atoms in its own colour) and ``summary.html``.
 from __future__ import annotations
 
 import html
-import json
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from molattr import jsonio
 from molattr.analysis.dead_features import (
     MAX_ENVIRONMENT_RADIUS, Collision, Values, closest_radius, collisions, dead_feature_summary,
 )
@@ -146,7 +146,7 @@ def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], o
     drawn = [_collision_panel(maps[k], ids[k], per_molecule[k]) for k in order[:DRAWN_COLLISIONS]]
     summary["environment_pairs"].to_csv(out_dir / "environment_pairs.csv", index=False)
     plain = {k: v for k, v in summary.items() if k != "environment_pairs"}
-    (out_dir / "summary.json").write_text(json.dumps({**plain, "values": values, "rtol": rtol}, indent=2) + "\n")
+    (out_dir / "summary.json").write_text(jsonio.dumps({**plain, "values": values, "rtol": rtol}))
     if drawn:
         draw_panels(drawn, DivergingScale(1.0), per_row=3, image_format="png", colourbar=False).save(out_dir / "collisions.png")
     pairs = summary["environment_pairs"].head(20)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from molattr import jsonio
 from molattr.checkpoint import save_checkpoint
 from molattr.data.featurize_rows import featurize_rows
 from molattr.data.splits import SplitKind, make_split
@@ -149,5 +150,5 @@ def train_from_file(
     }
     save_checkpoint(out, result.model, spec, data.tasks, task_type, extra)
     write_model_card(out)  # a folder trained again gets its card again, never a stale one
-    (Path(out) / "history.json").write_text(json.dumps(result.history, indent=1) + "\n")
+    (Path(out) / "history.json").write_text(jsonio.dumps(result.history, indent=1))
     return json.loads((Path(out) / "config.json").read_text())
