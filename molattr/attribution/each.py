@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from torch_geometric.data import Data
-
 from molattr.attribution.inputs import Molecule
-from molattr.attribution.integrated_gradients import IntegratedGradients
+from molattr.attribution.integrated_gradients import IntegratedGradients, is_baseline_list
 from molattr.attribution.result import Attribution
 from molattr.errors import MolattrError
 
@@ -34,7 +32,7 @@ def attribute_each(ig: IntegratedGradients, molecules: Sequence[Molecule], targe
         if len(molecules) == 1:
             return [exc]
     baseline = kwargs.get("baseline")
-    per_molecule = isinstance(baseline, Sequence) and not isinstance(baseline, (str, Data))
+    per_molecule = is_baseline_list(baseline)
     out: list[Attribution | MolattrError] = []
     for k, molecule in enumerate(molecules):
         try:

@@ -157,8 +157,9 @@ class IntegratedGradients:
 
     # -- building blocks, shared with the comparators ---------------------------------------
 
-    def check_request(self, target: int | str = 0, output: str = "logit", method: Method | str = Method.ADAPTIVE, n_steps: int = 50,
-                      tolerance: float = 0.01, attribution_tolerance: float = 0.1, max_steps: int = 512) -> Method:
+    def check_request(self, target: int | str = 0, output: str = "logit", method: Method | str = Method.ADAPTIVE,
+                      n_steps: int = 50, tolerance: float = 0.01, attribution_tolerance: float = 0.1,
+                      max_steps: int = 512) -> Method:
         """Check the arguments of :meth:`attribute` that do not depend on the molecules (a task name
         against the model's tasks when it has them); returns the parsed method.
 
@@ -220,7 +221,7 @@ class IntegratedGradients:
             return baseline.paths(graph)
         if isinstance(baseline, Data):
             return graph_paths(graph, baseline)
-        if isinstance(baseline, Sequence) and not isinstance(baseline, str):
+        if is_baseline_list(baseline):
             return graph_paths(graph, baseline[k])
         raise AttributionInputError(
             f"baseline must be None, a featurized graph, a list of graphs or ReferenceBaselines (got {type(baseline).__name__})"
@@ -289,9 +290,14 @@ def _mean_curve(results: list[PathResult]) -> InteriorCurve:
                          np.mean([np.interp(alphas, r.alphas, r.gradient_norms) for r in results], 0))
 
 
+def is_baseline_list(baseline: Baseline) -> bool:
+    """Whether ``baseline`` is a list of graphs, one per molecule."""
+    return isinstance(baseline, Sequence) and not isinstance(baseline, (str, Data))
+
+
 def _check_baseline_count(baseline: Baseline, n_molecules: int) -> None:
     """A list of baseline graphs needs exactly one per molecule (a longer one hides misaligned lists)."""
-    if isinstance(baseline, Sequence) and not isinstance(baseline, (str, Data)) and len(baseline) != n_molecules:
+    if is_baseline_list(baseline) and len(baseline) != n_molecules:
         raise AttributionInputError(f"{len(baseline)} baseline graphs for {n_molecules} molecules (need one per molecule)")
 
 
