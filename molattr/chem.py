@@ -69,6 +69,15 @@ def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMo
     return _finish(_mol_from_smiles(text), text, fragments)
 
 
+def featurized_molecule(smiles: str) -> Chem.Mol | None:
+    """The molecule a network sees for ``smiles`` (a salt's largest organic fragment, as
+    featurization keeps it), or ``None`` when it cannot be parsed."""
+    try:
+        return parse_smiles(smiles).mol
+    except InvalidMoleculeError:
+        return None
+
+
 def to_mol(smiles: str, fragments: FragmentPolicy = "largest") -> Chem.Mol:
     """Parse and sanitize a SMILES string; see :func:`parse_smiles` for the fragment policy."""
     return parse_smiles(smiles, fragments).mol

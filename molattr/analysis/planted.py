@@ -21,8 +21,8 @@ from rdkit import Chem
 from sklearn.metrics import roc_auc_score
 
 from molattr.analysis.groups import compile_smarts
-from molattr.chem import parse_smiles
-from molattr.errors import AnalysisInputError, InvalidMoleculeError
+from molattr.chem import featurized_molecule
+from molattr.errors import AnalysisInputError
 from molattr.resources import datasets_dir
 
 
@@ -134,15 +134,6 @@ def _evaluate(node: ast.AST, present: dict[str, bool]) -> bool:
         return not _evaluate(node.operand, present)
     values = (_evaluate(v, present) for v in node.values)  # type: ignore[attr-defined]
     return all(values) if isinstance(node.op, ast.And) else any(values)  # type: ignore[attr-defined]
-
-
-def featurized_molecule(smiles: str) -> Chem.Mol | None:
-    """The molecule a network sees for ``smiles`` (a salt's largest organic fragment, as
-    featurization keeps it), or ``None`` when it cannot be parsed."""
-    try:
-        return parse_smiles(smiles).mol
-    except InvalidMoleculeError:
-        return None
 
 
 def label_table(smiles: Sequence[str], recipe: PlantedRecipe) -> pd.DataFrame:

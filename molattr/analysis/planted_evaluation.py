@@ -7,12 +7,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from molattr.analysis.planted import PlantedRecipe, attribution_auroc, featurized_molecule, pattern_auroc
+from molattr.analysis.planted import PlantedRecipe, attribution_auroc, pattern_auroc
 from molattr.analysis.ranking import rank_groups
 from molattr.attribution.baselines import ReferenceBaselines
 from molattr.attribution.comparators import input_gradients
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.checkpoint import Checkpoint
+from molattr.chem import featurized_molecule
 from molattr.data.featurize_rows import featurize_rows
 from molattr.errors import AnalysisInputError
 from molattr.mapping.molecule_map import MoleculeMap, map_attribution

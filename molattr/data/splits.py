@@ -9,8 +9,7 @@ from typing import Literal
 import numpy as np
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-from molattr.chem import parse_smiles, quiet_rdkit
-from molattr.errors import InvalidMoleculeError
+from molattr.chem import featurized_molecule, quiet_rdkit
 
 SplitKind = Literal["random", "scaffold"]
 
@@ -50,10 +49,8 @@ def scaffold_split(smiles: Sequence[str], fractions: tuple[float, float, float] 
     groups: dict[str, list[int]] = defaultdict(list)
     with quiet_rdkit():
         for k, text in enumerate(smiles):
-            try:
-                scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=parse_smiles(text).mol, includeChirality=False)
-            except InvalidMoleculeError:
-                scaffold = text
+            mol = featurized_molecule(text)
+            scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False) if mol is not None else text
             groups[scaffold].append(k)
     ordered = sorted(groups.values(), key=lambda g: (len(g), g[0]), reverse=True)
     n = len(smiles)
