@@ -92,8 +92,9 @@ def _collision_panel(m: MoleculeMap, identifier: str, found: Sequence[Collision]
         for atom in collision.atoms:
             colours[atom] = tuple(colormaps["tab10"](k % 10)[:3])
     radius = closest_radius(found)
-    reach = f"; closest differ within {radius} bond(s)" if radius is not None else ""
-    return Panel(depiction(m.mol), colours, {}, f"{identifier}: {len(found)} group(s) of tied atoms (one colour each{reach})")
+    reach = f"; the closest differ within {radius} bond{'s' * (radius != 1)}" if radius is not None else ""
+    groups = f"{len(found)} group{'s' * (len(found) != 1)}"
+    return Panel(depiction(m.mol), colours, {}, f"{identifier}: {groups} of tied atoms (one colour each{reach})")
 
 
 def ranking_plot(ranking: pd.DataFrame, title: str) -> Figure:
