@@ -220,7 +220,7 @@ def test_pharmacophore_tables_number_atoms_as_in_the_input(tmp_path):
     write_pharmacophore_report([salt], ["salicylate"], tmp_path, "salt", {"phenol OH": "[OX2H]c"}, lines=[3])
     table = pd.read_csv(tmp_path / "per_molecule.csv").set_index("name")
     assert table.loc["phenol OH", "atoms"] == "(9, 10)" and set(table["line"]) == {3}  # kept atoms 8, 9
-    assert "<b>phenol OH</b> (atoms 9, 10)" in (tmp_path / "summary.html").read_text()
+    assert "<b>phenol OH</b> in salicylate (atoms 9, 10)" in (tmp_path / "summary.html").read_text()
 
 
 def test_planted_rules_labels_and_atoms():

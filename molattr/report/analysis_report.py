@@ -66,9 +66,8 @@ def write_pharmacophore_report(maps: Sequence[MoleculeMap], ids: Sequence[str], 
         held = tables[(tables["molecule"] == k) & (tables["kind"] == row["kind"]) & (tables["name"] == row["name"])]
         atoms = ", ".join(str(given[k][a]) for a in held["atoms"].iloc[0]) if len(held) else ""
         examples.append(f"<figure><img src='examples/{picture.name}'><figcaption>{html.escape(row['kind'])}: "
-                        f"<b>{html.escape(row['name'])}</b> (atoms {atoms}): share {100 * row['max_share']:+.0f}% "
-                        f"(its attribution ÷ the molecule's total |atom attribution|) in "
-                        f"{html.escape(str(row['example_id']))}</figcaption></figure>")
+                        f"<b>{html.escape(row['name'])}</b> in {html.escape(str(row['example_id']))} (atoms {atoms}): "
+                        f"share {100 * row['max_share']:+.0f}%</figcaption></figure>")
     shown = ranking.head(20)[["kind", "name", "molecules", "prevalence", "mean_share", "std_share", "share_score", "score",
                               "example_id"]]
     (out_dir / "summary.html").write_text(_summary_page(title, f"""<p>{len(maps)} molecules. A group's share in a molecule is its attribution ÷ the sum of the molecule's |atom
@@ -81,6 +80,7 @@ Full tables: <a href="groups.csv">groups.csv</a>, <a href="per_molecule.csv">per
 <img src="ranking.png" style="max-width:900px">
 {shown.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)}
 <h3>Where the top groups carry the most</h3>
+<p>Each group in the molecule where its share is largest (atoms numbered as in the input).</p>
 {''.join(examples)}"""))
     return ranking
 
