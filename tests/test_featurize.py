@@ -319,6 +319,17 @@ def test_partial_charges_finite_on_real_molecules():
         assert torch.isfinite(g.edge_attr).all(), smiles
 
 
+@pytest.mark.parametrize("smiles, plain", [("OCCc1ccccc1*", "OCCc1ccccc1"), ("OCC[Se]C", "OCC"), ("OCCc1ccc(cc1)[As](=O)(O)O", "OCCc1ccccc1")])
+def test_an_atom_without_gasteiger_parameters_gets_zero_and_leaves_its_neighbours_charges(smiles, plain):
+    """RDKit makes the charges of the whole fragment NaN; the parameterless atom alone gets 0, and
+    atoms far from it keep the charges they have without it."""
+    charges = atom_col(featurize(smiles, FULL), "atom:partial_charge")
+    unparameterised = [a.GetIdx() for a in Chem.MolFromSmiles(smiles).GetAtoms() if a.GetSymbol() in ("*", "Se", "As")]
+    assert charges[unparameterised].tolist() == [0.0]
+    assert charges[0] < -0.3  # the hydroxyl oxygen
+    np.testing.assert_allclose(charges[:2], atom_col(featurize(plain, FULL), "atom:partial_charge")[:2], atol=1e-2)
+
+
 # --------------------------------------------------------------------------- simple preset
 
 

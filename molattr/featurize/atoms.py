@@ -1,6 +1,8 @@
 """Atom features (Kearnes et al. 2016), one row per heavy atom, columns as in ``FeatureSpec``."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from rdkit import Chem
 from rdkit.Chem import rdPartialCharges
@@ -63,16 +65,52 @@ def _chirality(mol: Chem.Mol, n: int) -> np.ndarray:
 
 
 def _gasteiger(mol: Chem.Mol) -> np.ndarray:
-    """Gasteiger partial charges; atoms RDKit has no parameters for (NaN/inf) get 0."""
-    work = Chem.Mol(mol)
-    rdPartialCharges.ComputeGasteigerCharges(work, throwOnParamFailure=False)
-    charges = np.array([a.GetDoubleProp("_GasteigerCharge") for a in work.GetAtoms()], dtype=np.float64)
+    """Gasteiger partial charges, ``[n_atoms]``.
+
+    RDKit has no parameters for some atoms (``*``, Se, As, Sn, hypervalent P or I, ...), and one
+    such atom makes the charges of its whole fragment NaN. Those atoms get 0 and the others are
+    computed with them detached (their bonds removed).
+    """
+    charges = _gasteiger_of(mol)
+    if np.isfinite(charges).all():
+        return charges.astype(np.float32)
+    unparameterised = [a.GetIdx() for a in mol.GetAtoms() if not _has_gasteiger_parameters(a.GetSymbol(), a.GetHybridization())]
+    detached = Chem.RWMol(mol)
+    for bond in mol.GetBonds():
+        if bond.GetBeginAtomIdx() in unparameterised or bond.GetEndAtomIdx() in unparameterised:
+            detached.RemoveBond(bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
+    charges = _gasteiger_of(detached.GetMol())
+    charges[unparameterised] = 0.0
     charges[~np.isfinite(charges)] = 0.0
     return charges.astype(np.float32)
 
 
+def _gasteiger_of(mol: Chem.Mol) -> np.ndarray:
+    """RDKit's Gasteiger charges of a copy of ``mol`` (NaN where parameters are missing), ``[n_atoms]``."""
+    work = Chem.Mol(mol)
+    rdPartialCharges.ComputeGasteigerCharges(work, throwOnParamFailure=False)
+    return np.array([a.GetDoubleProp("_GasteigerCharge") for a in work.GetAtoms()], dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=None)
+def _has_gasteiger_parameters(symbol: str, hybridization: Chem.HybridizationType) -> bool:
+    """Whether RDKit has Gasteiger parameters for this element in this hybridization."""
+    probe = Chem.RWMol()
+    atom = Chem.Atom(symbol)
+    atom.SetNoImplicit(True)
+    probe.AddAtom(atom)
+    probe = probe.GetMol()
+    probe.UpdatePropertyCache(strict=False)
+    probe.GetAtomWithIdx(0).SetHybridization(hybridization)
+    try:
+        rdPartialCharges.ComputeGasteigerCharges(probe, throwOnParamFailure=True)
+    except ValueError:  # RDKit: no parameters
+        return False
+    return True
+
+
 def _ring_size_counts(mol: Chem.Mol, n: int) -> np.ndarray:
-    """Number of SSSR rings of each size 3..8 that contain the atom."""
+    """Number of rings (RDKit's symmetrized SSSR) of each size 3..8 that contain the atom."""
     out = np.zeros((n, len(RING_SIZES)), dtype=np.float32)
     for ring in mol.GetRingInfo().AtomRings():
         if 3 <= len(ring) <= 8:

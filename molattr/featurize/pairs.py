@@ -139,7 +139,7 @@ def pair_features(
 
 
 def _same_ring(mol: Chem.Mol, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """1 where both atoms lie in one SSSR ring, else 0."""
+    """1 where both atoms lie in one ring of RDKit's symmetrized SSSR, else 0."""
     rings = mol.GetRingInfo().AtomRings()
     if not rings or len(i) == 0:
         return np.zeros(len(i), dtype=np.float32)
