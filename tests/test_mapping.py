@@ -96,7 +96,15 @@ def test_a_graph_featurized_from_a_molecule_maps_back_onto_that_molecule():
     symbols = [a.GetSymbol() for a in mol.GetAtoms()]
     assert [a.GetSymbol() for a in from_graph.mol.GetAtoms()] == symbols
     np.testing.assert_array_equal(from_graph.atom_values, from_mol.atom_values)
-    assert not hasattr(molattr.featurize("OC(=O)c1ccccc1OC(C)=O", spec), "mol")  # a SMILES parses to its own order
+
+
+def test_a_graph_of_a_salt_with_every_fragment_kept_maps_back_onto_all_its_atoms():
+    """Parsing the SMILES again would keep only the largest fragment; the graph carries its molecule."""
+    spec = molattr.FeatureSpec(preset="full", max_distance=2, fragments="all")
+    ig = molattr.IntegratedGradients(make_weave(spec, seed=3), spec=spec, device="cpu", dtype=__import__("torch").float64)
+    mapped = map_attribution(ig.attribute(molattr.featurize("CC(=O)[O-].[Na+]", spec), method="gauss_legendre", n_steps=8))
+    assert [a.GetSymbol() for a in mapped.mol.GetAtoms()] == ["C", "C", "O", "O", "Na"]
+    assert mapped.atom_values.sum() == pytest.approx(mapped.attribution.atom_attr.sum() + mapped.attribution.pair_attr.sum())
 
 
 def test_atoms_keep_their_index_in_the_input_through_salt_stripping_and_hydrogen_removal():
@@ -139,7 +147,7 @@ def test_molecule_rebuilt_from_smiles_or_refused():
         map_attribution(planted_attribution("CCO"), "half")
     smaller = planted_attribution("CCO", {0: 1.0})
     smaller.mol = Chem.MolFromSmiles("CC")  # a molecule with fewer atoms than the attribution
-    with pytest.raises(AttributionInputError, match="the attribution has 3 atoms .* but its molecule 2"):
+    with pytest.raises(AttributionInputError, match="the attribution of 'CCO' has 3 atoms .* but its molecule 'CC' has 2"):
         map_attribution(smaller)
 
 
@@ -148,6 +156,9 @@ def test_rdkit_properties_and_sdf_round_trip(tmp_path, real_attributions):
     mol = annotate_mol(maps[0])
     assert [atom.GetDoubleProp("molattr_attribution") for atom in mol.GetAtoms()] == pytest.approx(list(maps[0].atom_values))
     assert [bond.GetDoubleProp("molattr_attribution") for bond in mol.GetBonds()] == pytest.approx(list(maps[0].bond_values))
+    with pytest.raises(AttributionInputError, match="1 property mappings for 2 molecules"):
+        write_sdf(maps[:2], tmp_path / "short.sdf", properties=[{"id": "a"}])
+    assert not (tmp_path / "short.sdf").exists()
     path = write_sdf(maps, tmp_path / "out.sdf")
     back = list(Chem.SDMolSupplier(str(path)))
     assert len(back) == len(maps)

@@ -24,10 +24,10 @@ def featurize(molecule: MoleculeLike, spec: FeatureSpec | None = None) -> Data:
     Shapes:
         ``x [n_atoms, F_a]`` atom features, ``edge_index [2, n_pairs]`` pair atoms (``i < j``),
         ``edge_attr [n_pairs, F_p]`` pair features, ``pair_distance [n_pairs]`` graph distance.
-        Also ``smiles`` (the parsed input), ``removed_fragments`` and ``spec_hash``; for an RDKit
-        ``Mol``, also ``mol`` (the checked molecule, after the fragment policy), because parsing
-        ``smiles`` again gives RDKit's canonical atom order, not this molecule's: node ``i`` is
-        atom ``i`` of ``mol``, and attributions of the graph map back onto it.
+        Also ``smiles`` (the parsed input), ``removed_fragments``, ``spec_hash`` and ``mol`` (the
+        checked molecule, after the fragment policy): node ``i`` is atom ``i`` of ``mol``, and
+        attributions of the graph map back onto it (parsing ``smiles`` again would give an RDKit
+        ``Mol`` input's atoms in canonical order, and a salt under the default fragment policy).
 
     Raises:
         InvalidMoleculeError: unparsable or empty input, or a featurization failure.
@@ -37,8 +37,7 @@ def featurize(molecule: MoleculeLike, spec: FeatureSpec | None = None) -> Data:
         raise TypeError(f"spec must be a FeatureSpec, e.g. FeatureSpec(preset='full') (got {type(spec).__name__})")
     parsed = parse_molecule(molecule, spec)
     graph = featurize_parsed(parsed, spec)
-    if isinstance(molecule, Chem.Mol):
-        graph.mol = parsed.mol
+    graph.mol = parsed.mol
     return graph
 
 

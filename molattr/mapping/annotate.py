@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rdkit import Chem
 
+from molattr.errors import AttributionInputError
 from molattr.mapping.molecule_map import MoleculeMap
 
 #: Property names on atoms and bonds (double) and the molecule.
@@ -51,14 +52,19 @@ def write_sdf(maps: Iterable[MoleculeMap], path: str | Path,
     ``properties``, one mapping per molecule, adds record properties (e.g. ``id``, ``row``,
     ``line``, ``status``, to find each record's input row; ``None`` values are left out); an ``id``
     is also the record's title.
+
+    Raises:
+        AttributionInputError: ``properties`` not one mapping per molecule (nothing is written).
     """
+    maps = list(maps)
+    extras = [{}] * len(maps) if properties is None else list(properties)
+    if len(extras) != len(maps):
+        raise AttributionInputError(f"write_sdf: {len(extras)} property mappings for {len(maps)} molecules (one each)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    extras = iter(properties) if properties is not None else None
     with Chem.SDWriter(str(path)) as writer:
-        for molecule_map in maps:
+        for molecule_map, extra in zip(maps, extras):
             mol = annotate_mol(molecule_map)
-            extra = next(extras) if extras is not None else {}
             for name, value in extra.items():
                 if value is None:
                     continue

@@ -146,8 +146,8 @@ class MoleculeMap:
 def molecule_of(attribution: Attribution) -> Chem.Mol:
     """The RDKit molecule whose atom ``i`` is row ``i`` of ``attribution.atom_attr``.
 
-    Uses ``attribution.mol`` when set; otherwise parses ``attribution.smiles`` again (same atom
-    order for graphs that :func:`molattr.featurize` made from that SMILES).
+    Uses ``attribution.mol`` when set (graphs from :func:`molattr.featurize` carry their molecule);
+    otherwise parses ``attribution.smiles`` again, keeping its largest fragment.
 
     Raises:
         AttributionInputError: no molecule and a SMILES that does not give the same number of atoms.
@@ -185,8 +185,9 @@ def map_attribution(attribution: Attribution, atom_rule: AtomRule = "all_pairs")
     n = mol.GetNumAtoms()
     i, j = attribution.pair_index
     if attribution.atom_attr.shape[0] != n or (i.size and max(i.max(), j.max()) >= n):
-        raise AttributionInputError(f"the attribution has {attribution.atom_attr.shape[0]} atoms (pairs up to atom "
-                                    f"{max(i.max(), j.max()) if i.size else '-'}) but its molecule {n}")
+        raise AttributionInputError(f"the attribution of {attribution.smiles!r} has {attribution.atom_attr.shape[0]} atoms "
+                                    f"(pairs up to atom {max(i.max(), j.max()) if i.size else '-'}) but its molecule "
+                                    f"{Chem.MolToSmiles(mol)!r} has {n}")
     pair_values = attribution.pair_attr.sum(axis=1, dtype=np.float64)
     bond_of_pair = np.array([_bond_index(mol, a, b) for a, b in zip(i.tolist(), j.tolist())], dtype=int)
     bonded = bond_of_pair >= 0
