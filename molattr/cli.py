@@ -51,6 +51,18 @@ class _Group(click.Group):
             _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
 
 
+def _device_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--device``: ``auto`` or a device torch knows (whether CUDA is present is checked on use)."""
+    if value != "auto":
+        import torch
+
+        try:
+            torch.device(value)
+        except RuntimeError:
+            raise click.BadParameter(f"unknown device {value!r} (use auto, cpu or cuda)") from None
+    return value
+
+
 def _fail(message: str) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(1)
@@ -216,7 +228,7 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
 @click.option("--chunk-size", type=click.IntRange(1), default=1000, show_default=True,
               help="Rows per chunk (memory and resume granularity).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Featurization processes.")
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda.")
+@click.option("--device", default="auto", show_default=True, callback=_device_name, help="auto (CUDA when present), cpu or cuda.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command and output.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit with code 3 when any row has an error status.")
@@ -285,7 +297,7 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
 @click.option("--3d/--no-3d", "with_3d", default=True, show_default=True, help="Write a 3D view per card.")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
 @click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda.")
+@click.option("--device", default="auto", show_default=True, callback=_device_name, help="auto (CUDA when present), cpu or cuda.")
 def attribute(input_file: Path | None, model: str, target: str | None, out: Path, output_kind: str, method: str,
               steps: int, tolerance: float, attribution_tolerance: float, max_steps: int, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
               id_column: str | None, device: str) -> None:
@@ -364,7 +376,7 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
     table = read_molecules(input_file, smiles_column=smiles_column, id_column=id_column)
     if label_column is not None:
         if label_column not in table.columns:
-            raise click.BadParameter(f"no column {label_column!r} in {input_file}", param_hint="--label-column")
+            raise InputFileError(f"{input_file}: no column {label_column!r} (--label-column)")
         table = table[pd.to_numeric(table[label_column], errors="coerce") == 1]
     selected, below = len(table), ""
     if min_probability is not None:
@@ -395,7 +407,7 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
     Groups: RDKit pharmacophore families (Donor, Acceptor, Aromatic, Hydrophobe, PosIonizable,
     NegIonizable, ...), functional groups, ring systems and --smarts patterns. Use --label-column
     or --min-probability to keep the actives. Writes OUT/groups.csv, per_molecule.csv,
-    ranking.png and summary.html.
+    ranking.png, summary.html and the example heatmaps it shows (examples/*.svg).
     """
     from molattr.analysis import compile_smarts
     from molattr.report.analysis_report import write_pharmacophore_report
@@ -459,7 +471,7 @@ def planted() -> None:
 
 @planted.command("build")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for train.csv and eval.csv.")
-@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Recipe JSON (default: the shipped datasets/planted/rules.json).")
 @click.option("--with-tox21/--without-tox21", default=True, show_default=True,
               help="Add the Tox21 molecules (local MoleculeNet file or download) to RDKit's NCI set.")
@@ -492,8 +504,8 @@ def planted_build(out: Path, rules_path: Path | None, with_tox21: bool, eval_fra
 
 @planted.command("evaluate")
 @click.option("-m", "--model", required=True, help="Checkpoint trained on the planted tasks.")
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="eval.csv of `planted build`.")
-@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True, help="eval.csv of `planted build`.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Recipe JSON the data was built with (default: the shipped datasets/planted/rules.json).")
 @click.option("--max-positives", type=click.IntRange(1), default=200, show_default=True,
               help="Positive molecules scored per rule (drawn at random, seeded, when DATA has more).")
@@ -656,14 +668,14 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
 
 
 @main.command()
-@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--run", "runs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.argument("checkpoint", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--run", "runs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Another checkpoint trained on another split, whose metrics the card also reports (repeatable).")
 def card(checkpoint: Path, runs: tuple[Path, ...]) -> None:
     """Write CHECKPOINT/README.md, the model card, from its config and other split runs.
 
-    Each --run must be the same model (tasks, task type) trained on another split; its test
-    metrics are stored in CHECKPOINT/config.json (metrics_by_split) and shown on the card.
+    Each --run must be the same model (tasks, task type, architecture, featurization, training
+    settings) trained on another split; its test metrics are stored in CHECKPOINT/config.json (metrics_by_split) and shown on the card.
     """
     from molattr.model_card import write_model_card
 
@@ -687,8 +699,11 @@ def _task(tasks: list[str], target: str | None, option: str = "--target") -> str
         return tasks[0]
     if target in tasks:
         return target
-    if target.isdigit() and int(target) < len(tasks):
-        return tasks[int(target)]
+    if target.isdigit():
+        if int(target) < len(tasks):
+            return tasks[int(target)]
+        raise click.BadParameter(f"task index {target} is out of range 0..{len(tasks) - 1}; the model's tasks: "
+                                 f"{', '.join(tasks)}", param_hint=option)
     raise click.BadParameter(f"no task {target!r}; the model's tasks: {', '.join(tasks)}", param_hint=option)
 
 

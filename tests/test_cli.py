@@ -120,6 +120,24 @@ def test_missing_file_and_missing_model(trained: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no-such-model: no such checkpoint" in result.output
 
 
+@pytest.mark.parametrize("args, message", [
+    (["planted", "evaluate", "-m", "w2n2-tox21", "--data", "{tmp}/missing.csv"], "missing.csv: no such file"),
+    (["planted", "build", "-o", "{tmp}/out", "--rules", "{tmp}/missing.json"], "missing.json: No such file"),
+    (["card", "{tmp}/missing"], "missing: no readable checkpoint config"),
+    (["dead-features", "{tmp}/in.csv", "-t", "NR-AhR", "--label-column", "active"], "in.csv: no column 'active' (--label-column)"),
+])
+def test_missing_files_and_columns_are_input_errors_in_every_command(args: list[str], message: str, tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text("smiles\nCCO\n")
+    result = CliRunner().invoke(main, [a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_a_task_index_out_of_range_is_a_usage_error_that_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["attribute", "-t", "12", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "task index 12 is out of range 0..11" in result.output, result.output
+    assert not list(tmp_path.iterdir())
+
+
 def test_evaluate_matches_training_data(trained: Path, labelled_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "metrics.json"
     result = CliRunner().invoke(main, ["evaluate", str(labelled_csv), "-m", str(trained), "--json", str(out)])
@@ -179,7 +197,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["predict", str(tmp / "empty.csv"), "-o", str(tmp / "s.csv")], 1, "empty CSV file (no header line"),
         (["predict", str(tmp / "no-smiles.csv"), "-o", str(tmp / "no-smiles.csv")], 1, "writing it would erase the input"),
         (["score", str(smi), "-o", str(tmp / "a-file" / "x.csv")], 1, "a-file: File exists"),
-        (["score", str(smi), "--device", "gpu", "-o", str(tmp / "s.csv")], 1, "unknown device 'gpu'"),
+        (["score", str(smi), "--device", "gpu", "-o", str(tmp / "s.csv")], 2, "unknown device 'gpu'"),
         (["predict", str(smi), "-o", str(tmp / "out.xlsx")], 2, "written as .csv or .parquet"),
         (["attribute", str(smi), "-m", "w2n2-delaney", "--output", "probability", "-o", str(tmp / "r")], 2,
          "w2n2-delaney is a regression model"),
