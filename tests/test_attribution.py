@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rdkit import Chem
 from torch import nn
 from torch_geometric.data import Data
+from torch_geometric.transforms import ToUndirected
 
 from benchmarks.routes import captum_attribute
 from molattr.attribution import (
@@ -513,6 +514,24 @@ def test_malformed_graphs_are_refused_by_name(broken, match):
         fields[key] = {"first two": g.edge_index[:, :2], "first": g.edge_attr[:1]}.get(value, value) if isinstance(value, str) else value
     with pytest.raises(FeaturizationMismatchError, match=match):
         ig64(weave()).attribute(Data(**fields))
+
+
+def test_graphs_with_a_pair_stored_twice_are_refused():
+    g = featurize("CCO", SPEC)
+    undirected = ToUndirected()(Data(x=g.x, edge_index=g.edge_index, edge_attr=g.edge_attr))
+    assert undirected.edge_index.shape[1] == 2 * g.edge_index.shape[1]
+    with pytest.raises(FeaturizationMismatchError, match=r"pair \(0, 1\) more than once .* not in both directions"):
+        ig64(weave()).attribute(undirected)
+    repeated = Data(x=g.x, edge_index=g.edge_index[:, [0, 1, 2, 2]], edge_attr=g.edge_attr[[0, 1, 2, 2]])
+    with pytest.raises(FeaturizationMismatchError, match=r"pair \(1, 2\) more than once"):
+        ig64(weave()).attribute(repeated)
+
+
+def test_graphs_without_atoms_are_refused():
+    empty = Data(x=torch.zeros(0, SPEC.n_atom_features), edge_index=torch.zeros(2, 0, dtype=torch.long),
+                 edge_attr=torch.zeros(0, SPEC.n_pair_features))
+    with pytest.raises(FeaturizationMismatchError, match="has no atoms"):
+        ig64(weave()).attribute(empty)
 
 
 # --------------------------------------------------------------------------- interior gradients and comparators

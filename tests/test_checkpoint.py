@@ -131,6 +131,7 @@ def test_malformed_json(saved: Path):
         (lambda c: c["architecture"].update(n_atom_features=11), "features"),
         (lambda c: c["architecture"].update(hidden=8), "weights do not fit"),
         (lambda c: c["architecture"].update(n_tasks=2.0), "n_tasks must be an integer"),
+        (lambda c: c["architecture"].update(dropout="0.1"), r"invalid architecture \(dropout must be a number"),
         (lambda c: c.update(tasks=[5, "b"]), "distinct non-empty names"),
         (lambda c: c.update(tasks=["a", "a"]), "distinct non-empty names"),
         (lambda c: c.update(format_version=True), "is not 'molattr-checkpoint'"),

@@ -7,6 +7,7 @@ import torch
 from torch_geometric.data import Batch
 from torch_geometric.nn import GINEConv, global_add_pool
 
+from molattr.errors import AttributionInputError
 from molattr.featurize import FeatureSpec, featurize
 from molattr.nn import GaussianHistogramGather, PyGModelWrapper, SumGather, WeaveConfig, WeaveLayer
 from molattr.nn.gather import GAUSSIAN_BINS, LOG_MEMBERSHIP_FLOOR
@@ -146,6 +147,25 @@ def test_gaussian_gather_far_outside_the_bins(dtype):
     assert torch.isfinite(grad).all() and grad.abs().max() < 1e-15
 
 
+@pytest.mark.parametrize("value", [1e8, 1e20, 3e38])
+def test_gaussian_gather_keeps_huge_float32_inputs_in_the_outermost_bin(value):
+    # x² of such values loses every bin to float32 rounding (1e8) or overflows (1e20): they are clamped first
+    x = torch.tensor([[value], [-value]], requires_grad=True)
+    out = GaussianHistogramGather()(x, torch.arange(2), 2)
+    torch.testing.assert_close(out[:, [0, -1]], torch.tensor([[0.0, 1.0], [1.0, 0.0]]), rtol=0, atol=1e-6)
+    (grad,) = torch.autograd.grad(out[:, 0].sum(), x)
+    assert torch.equal(grad, torch.zeros_like(x))
+
+
+@pytest.mark.parametrize("gather", [GaussianHistogramGather(), SumGather()])
+def test_gathers_of_a_pass_without_atoms_are_zero(gather):
+    x = torch.zeros(0, 3, requires_grad=True)
+    out = gather(x, torch.zeros(0, dtype=torch.long), 2)
+    assert torch.equal(out, torch.zeros(2, 3 * gather.n_bins))
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
 def test_gaussian_gather_refuses_second_derivatives():
     x = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
     (grad,) = torch.autograd.grad(GaussianHistogramGather().double()(x, torch.zeros(3, dtype=torch.long), 1).sum(), x,
@@ -169,11 +189,18 @@ def test_scale_outputs_folds_regression_scaling(full_spec):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"n_layers": 0}, "n_layers"), ({"n_layers": 5}, "n_layers"), ({"gather": "max"}, "gather"), ({"hidden": 0}, "hidden")],
+    [({"n_layers": 0}, "n_layers must be positive"), ({"n_layers": 5}, "n_layers must be 1..4"),
+     ({"gather": "max"}, "gather"), ({"hidden": 0}, "hidden"), ({"dropout": 1.0}, "dropout must be a number in"),
+     ({"dropout": -0.1}, "dropout"), ({"dropout": "0.1"}, r"dropout .*got '0.1'"), ({"dropout": None}, "dropout")],
 )
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
         WeaveConfig(27, 12, 1, **kwargs)
+
+
+def test_config_checks_types_before_ranges():
+    with pytest.raises(TypeError, match=r"n_layers must be an integer \(got '2'\)"):
+        WeaveConfig(27, 12, 1, n_layers="2")
 
 
 def test_config_round_trips_through_dict():
@@ -221,8 +248,19 @@ def test_wrapper_symmetrizes_pairs(full_spec):
 def test_wrapper_rejects_wrong_task_count(full_spec):
     wrapped = PyGModelWrapper(_GINE(full_spec.n_atom_features, full_spec.n_pair_features, 3), n_tasks=2)
     g = featurize("CCO", full_spec)
-    with pytest.raises(ValueError, match="n_tasks=2"):
+    with pytest.raises(AttributionInputError, match="_GINE returned 3 outputs per graph .*n_tasks=2"):
         wrapped(g.x, g.edge_index, g.edge_attr)
+
+
+class _ScalarOut(torch.nn.Module):
+    def forward(self, x, edge_index, edge_attr, batch):
+        return x.sum()
+
+
+def test_wrapper_refuses_an_output_without_a_row_per_graph(full_spec):
+    g = featurize("CCO", full_spec)
+    with pytest.raises(AttributionInputError, match=r"_ScalarOut returned a tensor of shape \(\); it must return \[n_graphs"):
+        PyGModelWrapper(_ScalarOut())(g.x, g.edge_index, g.edge_attr)
 
 
 def test_wrapper_refuses_a_row_count_other_than_num_graphs(full_spec):
@@ -232,7 +270,7 @@ def test_wrapper_refuses_a_row_count_other_than_num_graphs(full_spec):
     g = featurize("CCO", full_spec)
     batch = torch.zeros(g.num_nodes, dtype=torch.long)
     assert wrapped(g.x, g.edge_index, g.edge_attr, batch, 1).shape == (1, 1)
-    with pytest.raises(ValueError, match="1 rows for 2 graphs"):
+    with pytest.raises(AttributionInputError, match=r"1 rows for 2 graphs: .*global_add_pool\(h, batch\) does"):
         wrapped(g.x, g.edge_index, g.edge_attr, batch, 2)
 
 

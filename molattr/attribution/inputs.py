@@ -183,8 +183,32 @@ def _check_structure(graph: Data) -> None:
             or edge_index.shape[1] != edge_attr.shape[0]:
         raise FeaturizationMismatchError(f"{name} has edge_index {_shape(edge_index)} for {edge_attr.shape[0]} pair "
                                          f"feature rows (need [2, {edge_attr.shape[0]}])")
+    if x.shape[0] == 0:
+        raise FeaturizationMismatchError(f"{name} has no atoms (x has shape {tuple(x.shape)})")
     if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= x.shape[0]):
         raise FeaturizationMismatchError(f"{name} has pairs of atoms outside 0..{x.shape[0] - 1} (edge_index)")
+    _check_pairs_once(edge_index, x.shape[0], name)
+
+
+def _check_pairs_once(edge_index: Tensor, n_atoms: int, name: str) -> None:
+    """Each atom pair is one row of ``edge_index [2, n_pairs]``: molattr's networks sum over pairs, so a pair
+    stored twice (or in both directions, as PyG's ``ToUndirected`` stores it) would count twice.
+
+    Raises:
+        FeaturizationMismatchError: naming the graph and the first repeated pair.
+    """
+    if edge_index.shape[1] < 2:
+        return
+    low, high = edge_index.min(0).values, edge_index.max(0).values
+    keys = low * n_atoms + high
+    unique, counts = torch.unique(keys, return_counts=True)
+    if len(unique) == len(keys):
+        return
+    i, j = divmod(int(unique[counts > 1][0]), n_atoms)
+    raise FeaturizationMismatchError(
+        f"{name} lists the atom pair ({i}, {j}) more than once in edge_index; molattr graphs store each pair "
+        "once (i < j as featurize() writes them), not in both directions"
+    )
 
 
 def _shape(value: object) -> str:

@@ -19,6 +19,11 @@ GAUSSIAN_BINS: tuple[tuple[float, float], ...] = (
 #: plain softmax the slowest step of a weave network's forward and backward passes.
 LOG_MEMBERSHIP_FLOOR = -60.0
 
+#: Inputs are clamped to ±8 before their squares are taken. Beyond ±3.5 every bin but the outermost
+#: is already at the floor above, so the memberships do not change; without the clamp float32 ``x²``
+#: rounds the bins away from about 1e8 and overflows to NaN beyond about 1e19.
+INPUT_CLAMP = 8.0
+
 #: Memberships are computed as ``2^(log2(e) · log-membership)``: exp2 is about 1.6x faster than exp on CPUs.
 _LOG2_E = math.log2(math.e)
 
@@ -36,7 +41,7 @@ class _GaussianHistogram(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, quadratic: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
         powers = torch.stack([x * x, x, torch.ones_like(x)]).reshape(3, -1)  # [3, n * F]
-        membership = ((quadratic * _LOG2_E) @ powers).reshape(-1, *x.shape)  # log2-memberships, unnormalized
+        membership = ((quadratic * _LOG2_E) @ powers).reshape(quadratic.shape[0], *x.shape)  # log2, unnormalized
         membership.sub_(membership.amax(0)).clamp_(min=LOG_MEMBERSHIP_FLOOR * _LOG2_E).exp2_()
         membership.div_(membership.sum(0))
         ctx.save_for_backward(x, quadratic, batch, membership)
@@ -61,7 +66,8 @@ class GaussianHistogramGather(nn.Module):
     Each atom's membership in the bins is its Gaussian densities normalized to sum to 1 per
     feature (a softmax over ``-z²/2``; values far outside the bins go to the outermost bin), so the
     gathered vector counts (fuzzily) how many atoms fall in each bin. Memberships below
-    ``e^-60`` of a feature's largest are raised to that (see :data:`LOG_MEMBERSHIP_FLOOR`).
+    ``e^-60`` of a feature's largest are raised to that (see :data:`LOG_MEMBERSHIP_FLOOR`), and
+    inputs beyond ±8 count as ±8 (see :data:`INPUT_CLAMP`).
 
     Shapes: ``x [n_atoms, F]``, ``batch [n_atoms]`` -> ``[n_graphs, F * 11]``.
     """
@@ -81,6 +87,7 @@ class GaussianHistogramGather(nn.Module):
     def forward(self, x: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
         # Bins on the leading dimension: reductions over a short leading axis vectorize over the
         # (atoms x features) block, several times faster on CPU than over a trailing axis of 11.
+        x = x.clamp(-INPUT_CLAMP, INPUT_CLAMP)
         summed = _GaussianHistogram.apply(x, self.quadratic.to(x.dtype), batch, num_graphs)  # [bins, n_graphs, F]
         return summed.permute(1, 2, 0).reshape(num_graphs, -1)  # feature-major: column f * n_bins + k
 

@@ -38,16 +38,18 @@ class WeaveConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
-        if not 1 <= self.n_layers <= 4:
-            raise ValueError(f"n_layers must be 1..4 (got {self.n_layers})")
-        if self.gather not in ("gaussian", "sum"):
-            raise ValueError(f"gather must be 'gaussian' or 'sum' (got {self.gather!r})")
         for name in ("n_atom_features", "n_pair_features", "n_tasks", "n_layers", "hidden", "readout", "mlp_hidden"):
             value = getattr(self, name)
             if type(value) is not int:
                 raise TypeError(f"{name} must be an integer (got {value!r})")
             if value < 1:
                 raise ValueError(f"{name} must be positive (got {value})")
+        if self.n_layers > 4:
+            raise ValueError(f"n_layers must be 1..4 (got {self.n_layers})")
+        if self.gather not in ("gaussian", "sum"):
+            raise ValueError(f"gather must be 'gaussian' or 'sum' (got {self.gather!r})")
+        if type(self.dropout) not in (float, int) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be a number in [0, 1) (got {self.dropout!r})")
 
     def to_dict(self) -> dict[str, Any]:
         """The architecture as stored in a checkpoint's config (``name`` plus every field)."""

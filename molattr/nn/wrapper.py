@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from molattr.errors import AttributionInputError
+
 
 class PyGModelWrapper(nn.Module):
     """Give a PyG model molattr's calling convention.
@@ -16,8 +18,9 @@ class PyGModelWrapper(nn.Module):
     Args:
         model: a module called as ``model(x, edge_index, edge_attr, batch)`` returning
             ``[n_graphs, n_tasks]`` (or ``[n_graphs]`` for one task). Its pooling sees only
-            ``batch``; when the caller gives ``num_graphs``, a different number of output rows
-            is an error rather than scores silently shifted onto other molecules.
+            ``batch``, which gives every graph its row as long as each has an atom (molattr
+            refuses graphs without atoms); when the caller gives ``num_graphs``, a different number
+            of output rows is an error rather than scores silently shifted onto other molecules.
         n_tasks: number of outputs.
         symmetrize: add reversed edges (``True``) or pass pairs as they are.
 
@@ -45,11 +48,23 @@ class PyGModelWrapper(nn.Module):
             edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
             edge_attr = torch.cat([edge_attr, edge_attr], dim=0)
         out = self.model(x, edge_index, edge_attr, batch)
+        if not isinstance(out, Tensor) or out.dim() not in (1, 2):
+            raise AttributionInputError(
+                f"wrapped model {type(self.model).__name__} returned {_described(out)}; it must return "
+                f"[n_graphs, n_tasks] (or [n_graphs] for one task)"
+            )
         if out.dim() == 1:
             out = out.unsqueeze(1)
         if num_graphs is not None and out.shape[0] != num_graphs:
-            raise ValueError(f"wrapped model returned {out.shape[0]} rows for {num_graphs} graphs: its pooling must give "
-                             "one row per graph of the batch (e.g. global_add_pool(x, batch, size))")
+            raise AttributionInputError(
+                f"wrapped model {type(self.model).__name__} returned {out.shape[0]} rows for {num_graphs} graphs: its "
+                "pooling must give one row per graph of the batch vector (global_add_pool(h, batch) does)"
+            )
         if out.shape[1] != self.n_tasks:
-            raise ValueError(f"wrapped model returned {out.shape[1]} outputs per graph (expected n_tasks={self.n_tasks})")
+            raise AttributionInputError(f"wrapped model {type(self.model).__name__} returned {out.shape[1]} outputs per "
+                                        f"graph (expected n_tasks={self.n_tasks})")
         return out
+
+
+def _described(value: object) -> str:
+    return f"a tensor of shape {tuple(value.shape)}" if isinstance(value, Tensor) else f"a {type(value).__name__}"
