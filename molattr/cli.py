@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+from click.core import ParameterSource
 import pandas as pd
 
 from molattr import jsonio
@@ -204,6 +205,18 @@ def predict(input_file: Path | None, model: str, output: Path, smiles_column: st
         click.echo(f"  {input_file}, line {row['line']}: {row['error']}", err=True)
 
 
+#: ``score`` options that only shape attributions (``--attribute``).
+_ATTRIBUTION_ONLY = ("method", "steps", "tolerance", "attribution_tolerance", "max_steps", "top_k", "atom_values",
+                     "heatmap_dir", "heatmap_format")
+
+
+def _options_given(names: tuple[str, ...]) -> list[str]:
+    """How the options among ``names`` that the current command line sets are spelled there (``--heatmaps``)."""
+    ctx = click.get_current_context()
+    return [param.opts[-1] for param in ctx.command.params
+            if param.name in names and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE]
+
+
 @main.command()
 @click.argument("input_file", required=False)
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
@@ -253,7 +266,10 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
     """
     from molattr.batch import AttributionOptions, InputSpec, Scorer, score_file
     from molattr.batch.progress import progress_path
+    from molattr.batch.sinks import rows_written_to
 
+    if attribute_task is None and (ignored := _options_given(_ATTRIBUTION_ONLY)):
+        raise click.UsageError(f"{', '.join(ignored)} only appl{'ies' if len(ignored) == 1 else 'y'} with --attribute TASK")
     source = input_file or str(_example_input())
     checkpoint = load_checkpoint(model)
     options = None
@@ -268,7 +284,7 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
         summary = score_file(spec, output, scorer, limits, workers, chunk_size, resume, progress)
     except KeyboardInterrupt:
         if progress_path(output).exists():
-            click.secho(f"interrupted: the rows done so far are in {output}; run the same command with --resume "
+            click.secho(f"interrupted: the rows done so far are in {rows_written_to(output)}; run the same command with --resume "
                         "to continue", fg="yellow", err=True)
         else:
             click.secho("interrupted before the first chunk was written: run the same command again", fg="yellow", err=True)

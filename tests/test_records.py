@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import sys
 
 import pytest
@@ -81,3 +82,17 @@ def test_bad_sources(tmp_path):
     broken.write_bytes(gzip.compress(b"CCO\n" * 1000)[:40])
     with pytest.raises(InputFileError, match="cannot read"):
         list(iter_records(broken))
+
+
+def test_counting_reads_only_regular_files_and_names_a_truncated_one(tmp_path):
+    """A pipe cannot be read twice: counting it would drain the rows the reader has yet to read."""
+    fifo = tmp_path / "rows.smi"
+    os.mkfifo(fifo)
+    assert count_records(fifo) is None
+    broken = tmp_path / "b.smi.gz"
+    broken.write_bytes(gzip.compress(b"CCO\n" * 1000)[:40])
+    with pytest.raises(InputFileError, match=r"b.smi.gz: cannot read \(Compressed file ended"):
+        count_records(broken)
+    mac = tmp_path / "mac.smi"
+    mac.write_bytes(b"SMILES\rCCO\rCCN\r")
+    assert count_records(mac) == 2

@@ -287,3 +287,65 @@ def test_sdf_output_keeps_the_input_records_fields_and_input_atom_numbers(tmp_pa
         top = [entry.split(":") for entry in record.GetProp("top_atoms").split(";")]
         assert all(mol.GetAtomWithIdx(int(index)).GetSymbol() == symbol for index, symbol, _ in top)
     assert {int(index) for index, _, _ in (e.split(":") for e in records[0].GetProp("top_atoms").split(";"))} == set(range(1, 10))
+
+
+def test_sdf_output_keeps_parsed_molecules_of_error_rows_and_one_line_titles(tmp_path):
+    """An SDF record that parsed but was not scored keeps its structure and data fields; a line
+    break in an id or value does not break the output's records."""
+    source = tmp_path / "in.sdf"
+    with Chem.SDWriter(str(source)) as writer:
+        for smiles, vendor in (("CCO", "V1"), ("C[Sn](C)(C)C", "V2")):
+            mol = Chem.MolFromSmiles(smiles)
+            mol.SetProp("VENDOR_ID", vendor)
+            writer.write(mol)
+    out = tmp_path / "out.sdf"
+    assert CliRunner().invoke(main, ["score", str(source), "-o", str(out), "--no-progress"]).exit_code == 0
+    records = list(Chem.SDMolSupplier(str(out)))
+    assert [(m.GetNumAtoms(), m.GetProp("VENDOR_ID"), m.GetProp("status")) for m in records] == [
+        (3, "V1", "ok"), (5, "V2", "unsupported_element")]
+    lines = tmp_path / "ids.csv"
+    lines.write_text('id,smiles\n"multi\nline id",CCO\n"x\n\ny",XX\nlast,CCC\n')
+    out = tmp_path / "ids.sdf"
+    assert CliRunner().invoke(main, ["score", str(lines), "-o", str(out), "--no-progress"]).exit_code == 0
+    records = list(Chem.SDMolSupplier(str(out), sanitize=False))
+    assert [(m.GetProp("_Name"), m.GetNumAtoms(), m.GetProp("status")) for m in records] == [
+        ("multi line id", 3, "ok"), ("x y", 0, "unparsable"), ("last", 3, "ok")]
+
+
+def test_attribution_options_without_attribute_are_a_usage_error(tmp_path, planted):
+    result = CliRunner().invoke(main, ["score", str(planted), "--heatmaps", str(tmp_path / "maps"), "--steps", "8",
+                                       "-o", str(tmp_path / "s.csv"), "--no-progress"])
+    assert result.exit_code == 2 and "--steps, --heatmaps only apply with --attribute TASK" in result.output
+    assert not (tmp_path / "maps").exists() and not (tmp_path / "s.csv").exists()
+
+
+def test_resume_accepts_another_spelling_of_the_input_path(tmp_path, checkpoint, monkeypatch):
+    source = tmp_path / "in.smi"
+    source.write_text("".join(f"{s} m{k}\n" for k, s in enumerate(PLANTED_SMILES * 2)))
+    out = tmp_path / "cut.csv"
+    scorer = Scorer(checkpoint, device="cpu")
+    real = scorer.score
+    monkeypatch.setattr(scorer, "score", lambda r, p: real(r, p) if r[0].row < 4 else (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        score_file(InputSpec(str(source)), out, scorer, chunk_size=4, progress=False)
+    monkeypatch.chdir(tmp_path)
+    summary = score_file(InputSpec("./in.smi"), out, Scorer(checkpoint, device="cpu"), chunk_size=4, resume=True,
+                         progress=False)
+    assert summary.resumed_rows == 4 and summary.rows == len(PLANTED_SMILES) * 2
+
+
+def test_an_interrupted_parquet_run_names_its_parts_folder(tmp_path, planted, monkeypatch):
+    real = Scorer.score
+    calls = []
+
+    def interrupted(self, records, prepared):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, records, prepared)
+
+    monkeypatch.setattr(Scorer, "score", interrupted)
+    out = tmp_path / "s.parquet"
+    result = CliRunner().invoke(main, ["score", str(planted), "-o", str(out), "--chunk-size", "4", "--no-progress"])
+    assert result.exit_code == 130
+    assert f"the rows done so far are in {out}.parts;" in result.output and (tmp_path / "s.parquet.parts").is_dir()

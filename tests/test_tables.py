@@ -116,16 +116,18 @@ def test_csv_default_ids(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv"])
 def test_tables_and_streamed_records_agree_on_lines_and_ids(tmp_path, suffix):
-    """A quoted field over two lines, a blank line, an empty id: predict's table and score's
-    records give every row the same line and id."""
+    """A quoted field over two lines (CSV; TSV fields are not quoted), a blank line, an empty id:
+    predict's table and score's records give every row the same line and id."""
     sep = "," if suffix == ".csv" else "\t"
-    rows = ["smiles", "id"], ["CCO", "a"], ['"C\nC"', "b"], [], ["", ""], ["c1ccccc1O", ""], ["CCN", "e"]
+    second = ['"C\nC"', "b"] if suffix == ".csv" else ["CC", "b"]
+    rows = ["smiles", "id"], ["CCO", "a"], second, [], ["", ""], ["c1ccccc1O", ""], ["CCN", "e"]
     path = write(tmp_path / f"m{suffix}", "\n".join(sep.join(r) for r in rows) + "\n")
     table = read_molecules(path)
     streamed = [(r.line, r.id, r.text) for r in iter_records(path)]
     assert records(table) == streamed
-    assert [line for line, _, _ in streamed] == [2, 3, 5, 6, 7, 8]
-    assert [i for _, i, _ in streamed] == ["a", "b", "m:5", "m:6", "m:7", "e"]
+    first = 5 if suffix == ".csv" else 4  # the line after the row that spans two
+    assert [line for line, _, _ in streamed] == [2, 3, first, first + 1, first + 2, first + 3]
+    assert [i for _, i, _ in streamed] == ["a", "b", *(f"m:{first + k}" for k in range(3)), "e"]
 
 
 def both_readers(path: Path) -> tuple[list[tuple], list[tuple]]:
@@ -290,3 +292,32 @@ def test_corrupt_gzip(tmp_path):
 )
 def test_file_kind(name, kind):
     assert file_kind(Path(name)) == kind
+
+
+@pytest.mark.parametrize("name, text, lines, ids", [
+    ("mac.smi", "SMILES name\rCCO a\rCCN b\r\rCCC c\r", [2, 3, 4, 5], ["a", "b", "mac:4", "c"]),  # classic Mac line ends
+    ("twice.smi", "CCO a\r\r\nCCN b\r\r\n", [1, 2], ["a", "b"]),  # \r\n converted to \r\r\n
+    ("mac.csv", "smiles,id\rCCO,a\rCCN,b\r", [2, 3], ["a", "b"]),
+    ("twice.csv", "smiles,id\r\r\nCCO,a\r\r\nCCN,b\r\r\n", [2, 3], ["a", "b"]),
+    ("twice.tsv", "smiles\tid\r\r\nCCO\ta\r\r\nCCN\tb\r\r\n", [2, 3], ["a", "b"]),
+])
+def test_carriage_returns_end_lines_as_editors_count_them(tmp_path, name, text, lines, ids):
+    table, streamed = both_readers(write(tmp_path / name, text))
+    assert table == streamed
+    assert [line for line, _, _ in streamed] == lines and [i for _, i, _ in streamed] == ids
+
+
+def test_tsv_quotes_are_text(tmp_path):
+    """A quote in a TSV does not open a field that swallows the next lines."""
+    path = write(tmp_path / "q.tsv", 'smiles\tname\nCCO\t"ethanol\nCCN\t5" pipe\nCCC\tpropane"\n')
+    table, streamed = records(read_molecules(path, id_column="name")), [
+        (r.line, r.id, r.text) for r in iter_records(path, id_column="name")]
+    assert table == streamed == [(2, '"ethanol', "CCO"), (3, '5" pipe', "CCN"), (4, 'propane"', "CCC")]
+
+
+def test_a_repeated_column_is_refused_by_both_readers(tmp_path):
+    path = write(tmp_path / "dup.csv", "id,smiles,smiles\na,CCO,CCN\n")
+    with pytest.raises(InputFileError, match=r"dup.csv, line 1: column\(s\) 'smiles' appear more than once"):
+        read_molecules(path)
+    with pytest.raises(InputFileError, match=r"dup.csv, line 1: column\(s\) 'smiles' appear more than once"):
+        list(iter_records(path))

@@ -20,13 +20,15 @@ from molattr.featurize import FeatureSpec
 @dataclass
 class PreparedRow:
     """A record after parsing, checks and featurization: ``graph`` (carrying ``mol``) when
-    ``status`` is ``ok``/``ok_salt_stripped``, else ``None`` and ``error`` says why."""
+    ``status`` is ``ok``/``ok_salt_stripped``, else ``None`` and ``error`` says why; ``mol`` is
+    the parsed molecule (with an SDF record's data fields) whenever parsing succeeded."""
 
     graph: Data | None
     status: str
     error: str
     smiles: str = ""
     n_atoms: int | None = None
+    mol: Chem.Mol | None = None
 
 
 def prepare_records(records: Sequence[Record], spec: FeatureSpec, limits: RowLimits) -> list[PreparedRow]:
@@ -45,9 +47,9 @@ def _prepare(record: Record, spec: FeatureSpec, limits: RowLimits) -> PreparedRo
     try:
         graph, ok = featurize_checked(parsed, spec, limits)
     except InvalidMoleculeError as exc:
-        return PreparedRow(None, exc.reason, str(exc), smiles, n_atoms)
+        return PreparedRow(None, exc.reason, str(exc), smiles, n_atoms, parsed.mol)
     graph.mol = parsed.mol
-    return PreparedRow(graph, ok, "", smiles, n_atoms)
+    return PreparedRow(graph, ok, "", smiles, n_atoms, parsed.mol)
 
 
 def _parse(record: Record, spec: FeatureSpec) -> ParsedMolecule:

@@ -79,7 +79,8 @@ def score_file(spec: InputSpec, output: Path, scorer: Scorer, limits: RowLimits 
         raise InputFileError(f"chunk size must be >= 1 (got {chunk_size})")
     check_not_input(output, spec.source)
     state_path = progress_path(output)
-    key = fingerprint({"input": spec.identity(), "reader": asdict(spec), "columns": scorer.columns,
+    reader = {k: v for k, v in asdict(spec).items() if k != "source"}  # the source as identity() resolves it
+    key = fingerprint({"input": spec.identity(), "reader": reader, "columns": scorer.columns,
                        "model": scorer.checkpoint.name, "spec": scorer.checkpoint.spec.hash,
                        "attribution": asdict(scorer.attribution) if scorer.attribution else None,
                        "limits": {"max_atoms": limits.max_atoms, "elements": sorted(limits.elements or [])},

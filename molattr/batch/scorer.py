@@ -59,7 +59,8 @@ class AttributionOptions:
 
 @dataclass
 class ScoredChunk:
-    """One output row per input record (``frame``) and the scored molecules (``None`` on error rows)."""
+    """One output row per input record (``frame``) and its parsed molecule (``None`` where the input
+    did not parse); ``frame["status"]`` says whether it was scored."""
 
     frame: pd.DataFrame
     mols: list[Chem.Mol | None]
@@ -111,9 +112,7 @@ class Scorer:
         frame = pd.concat([frame, pd.DataFrame(values, columns=list(self.checkpoint.tasks))], axis=1)
         if self.attribution is not None:
             frame = self._attribute(frame, records, prepared)
-        mols = [p.graph.mol if p.graph is not None and frame.at[k, "status"].startswith("ok") else None
-                for k, p in enumerate(prepared)]
-        return ScoredChunk(frame[self.columns], mols)
+        return ScoredChunk(frame[self.columns], [p.mol for p in prepared])
 
     def _attribute(self, frame: pd.DataFrame, records: Sequence[Record], prepared: Sequence[PreparedRow]) -> pd.DataFrame:
         options: AttributionOptions = self.attribution  # type: ignore[assignment]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Protocol
@@ -66,6 +67,17 @@ def open_sink(path: Path, columns: list[str], resume_at: int | None) -> Sink:
     return AppendSink(path, columns, resume_at, kind)
 
 
+def rows_written_to(path: Path) -> Path:
+    """Where an unfinished run's rows are: the output file itself, or a Parquet output's parts folder
+    (merged into the file when the run completes)."""
+    return parts_folder(path) if output_kind(path) == "parquet" else path
+
+
+def parts_folder(path: Path) -> Path:
+    """The folder of a Parquet output's part files while its run is unfinished."""
+    return path.with_name(path.name + ".parts")
+
+
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns in their output types: nullable integers, text (missing -> None), float64."""
     out = {}
@@ -120,18 +132,24 @@ class AppendSink:
 
 
 def _sdf_text(frame: pd.DataFrame, mols: list[Chem.Mol | None]) -> str:
-    """One SDF record per row; rows without a molecule get an empty one carrying their status and error."""
+    """One SDF record per row, its molecule as parsed (rows whose input did not parse get an empty
+    one) with the row's columns as data fields. Line breaks in the title or a value become spaces:
+    the title is one line, and a blank line would end a data field early."""
     buffer = io.StringIO()
     writer = Chem.SDWriter(buffer)
     for (_, row), mol in zip(frame.iterrows(), mols):
         record = Chem.Mol(mol) if mol is not None else Chem.Mol()
-        record.SetProp("_Name", str(row["id"]))
+        record.SetProp("_Name", _one_line(row["id"]))
         for column, value in row.items():
             if value is not None and value is not pd.NA and not (isinstance(value, float) and math.isnan(value)):
-                record.SetProp(str(column), str(value))
+                record.SetProp(str(column), _one_line(value))
         writer.write(record)
     writer.close()
     return buffer.getvalue()
+
+
+def _one_line(value: object) -> str:
+    return re.sub(r"[\r\n]+", " ", str(value))
 
 
 class ParquetSink:
@@ -139,7 +157,7 @@ class ParquetSink:
 
     def __init__(self, path: Path, columns: list[str], resume_at: int | None) -> None:
         self.path, self.columns = path, columns
-        self.parts = path.with_name(path.name + ".parts")
+        self.parts = parts_folder(path)
         if resume_at is None:
             shutil.rmtree(self.parts, ignore_errors=True)
             self.count = 0

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from molattr.data.tables import (
-    STDIN, csv_reader, file_kind, file_stem, id_column_of, no_header, numbered_rows, open_file, smi_rows,
+    STDIN, checked_header, csv_reader, file_kind, file_stem, id_column_of, no_header, numbered_rows, open_file,
+    smi_rows, split_lines,
 )
 from molattr.errors import InputFileError
 
@@ -93,24 +94,32 @@ def iter_records(source: str | Path, input_format: str | None = None, smiles_col
 
 
 def count_records(source: str | Path, input_format: str | None = None) -> int | None:
-    """Rows in a file, by a fast pass over its bytes, for progress bars (``None`` for standard input).
+    """Rows in a file, by a fast pass over its bytes, for progress bars (``None`` for standard input
+    and anything else that is not a regular file: a pipe cannot be read twice).
 
     ``.smi``: lines, minus a ``SMILES`` header; CSV/TSV: lines minus the header (more than the
-    rows when quoted fields span lines); SDF: ``$$$$`` terminators.
+    rows when quoted fields span lines); SDF: ``$$$$`` terminators. Lines end as in
+    :func:`~molattr.data.tables.split_lines` (a lone ``\r`` ends one too; not counted across blocks).
+
+    Raises:
+        InputFileError: a file that cannot be read to its end (a truncated gzip stream).
     """
-    if str(source) == STDIN:
+    if str(source) == STDIN or not Path(source).is_file():
         return None
     kind = record_format(source, input_format)
     lines = terminators = 0
     first = b""
     last = b"\n"
     with open_binary(source) as stream:
-        while block := stream.read(1 << 20):
-            first = first or block[:256].removeprefix(codecs.BOM_UTF8)
-            lines += block.count(b"\n")
-            terminators += block.count(b"$$$$") if kind == "sdf" else 0
-            last = block[-1:]
-    lines += last != b"\n"
+        try:
+            while block := stream.read(1 << 20):
+                first = first or block[:256].removeprefix(codecs.BOM_UTF8)
+                lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n") - block.count(b"\r\r\n")
+                terminators += block.count(b"$$$$") if kind == "sdf" else 0
+                last = block[-1:]
+        except (OSError, EOFError) as exc:  # gzip errors surface while reading
+            raise InputFileError(f"{source}: cannot read ({exc})") from exc
+    lines += last not in (b"\n", b"\r")
     if kind == "sdf":
         return terminators
     if kind == "smi":
@@ -120,11 +129,10 @@ def count_records(source: str | Path, input_format: str | None = None) -> int | 
 
 
 def _text_lines(stream: BinaryIO) -> Iterator[str]:
-    """Lines split on ``\\n`` only (``\\r\\n`` stripped), decoded with replacement; a byte-order
-    mark at the start of the file is dropped."""
-    for number, raw in enumerate(stream):
-        line = raw.decode("utf-8-sig" if number == 0 else "utf-8", errors="replace")
-        yield line[:-1].removesuffix("\r") if line.endswith("\n") else line.removesuffix("\r")
+    """The :func:`~molattr.data.tables.split_lines` of a byte stream, decoded with replacement; a
+    byte-order mark at the start of the file is dropped."""
+    return split_lines(raw.decode("utf-8-sig" if number == 0 else "utf-8", errors="replace")
+                       for number, raw in enumerate(stream))
 
 
 def _smi_records(stream: BinaryIO, name: str) -> Iterator[Record]:
@@ -134,12 +142,11 @@ def _smi_records(stream: BinaryIO, name: str) -> Iterator[Record]:
 
 def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_column: str,
                  id_column: str | None) -> Iterator[Record]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    reader = csv_reader(text, kind)
+    reader = csv_reader(_text_lines(stream), kind)
     header = next(numbered_rows(reader, source), (0, None))[1]
     if header is None:
         raise no_header(source, kind, smiles_column)
-    columns = [c.strip() for c in header]
+    columns = checked_header(source, header)
     id_column = id_column_of(source, columns, smiles_column, id_column)
     s_index = columns.index(smiles_column)
     i_index = columns.index(id_column) if id_column else None
@@ -147,7 +154,6 @@ def _csv_records(stream: BinaryIO, name: str, source: str, kind: str, smiles_col
         smiles = fields[s_index].strip() if s_index < len(fields) else ""
         given = fields[i_index].strip() if i_index is not None and i_index < len(fields) else ""
         yield Record(row, line, given or f"{name}:{line}", smiles)
-    text.detach()
 
 
 def _sdf_records(stream: BinaryIO, name: str, id_column: str | None) -> Iterator[Record]:

@@ -117,13 +117,23 @@ def file_stem(path: Path) -> str:
     return Path(name).stem
 
 
+def split_lines(raw_lines: Iterable[str]) -> Iterator[str]:
+    r"""Lines as molattr numbers them, from pieces of text that each end at a ``\n`` (or at the end).
+
+    ``\r`` right before the ``\n`` is dropped (``\r\n``, and ``\r\r\n`` from a file converted
+    twice, end one line), and any other ``\r`` ends a line (classic Mac files), so line numbers
+    match what editors count; form feeds, ``\x85`` or U+2028 inside a line stay in it.
+    """
+    for raw in raw_lines:
+        yield from (raw[:-1] if raw.endswith("\n") else raw).rstrip("\r").split("\r")
+
+
 def _lines(text: str) -> list[str]:
-    """Lines split on ``\n`` (``\r\n`` too) only: form feeds, ``\x85`` or U+2028 inside a
-    line stay in it, so line numbers match what editors and ``wc -l`` count."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    """:func:`split_lines` of a whole text (a final line end does not start another line)."""
+    pieces = text.split("\n")
+    if pieces and pieces[-1] == "":
+        pieces.pop()
+    return list(split_lines(pieces))
 
 
 def _smi_table(path: Path, text: str) -> pd.DataFrame:
@@ -154,15 +164,34 @@ def id_column_of(path: Path | str, columns: list[str], smiles_column: str, id_co
     return id_column
 
 
+def checked_header(path: Path | str, fields: list[str]) -> list[str]:
+    """A CSV/TSV header's column names, stripped.
+
+    Raises:
+        InputFileError: a name that appears more than once (which column would be meant?).
+    """
+    columns = [name.strip() for name in fields]
+    repeated = sorted({name for name in columns if columns.count(name) > 1 and name})
+    if repeated:
+        raise InputFileError(f"{path}, line 1: column(s) {', '.join(map(repr, repeated))} appear more than once in the header")
+    return columns
+
+
 def no_header(path: Path | str, kind: str, smiles_column: str) -> InputFileError:
     """The error for a CSV/TSV file without even a header line."""
     return InputFileError(f"{path}: empty {kind.upper()} file (no header line naming the {smiles_column!r} column)")
 
 
-def csv_reader(text: Iterable[str], kind: str) -> Iterator[list[str]]:
-    """A strict ``csv.reader`` (a quote left open to the end of the file is an error, not one
-    field swallowing every later row) of a CSV or TSV text."""
-    return csv.reader(text, delimiter="\t" if kind == "tsv" else ",", strict=True)
+def csv_reader(lines: Iterable[str], kind: str) -> Iterator[list[str]]:
+    r"""A strict ``csv.reader`` (a quote left open to the end of the file is an error, not one
+    field swallowing every later row) of the :func:`split_lines` of a CSV or TSV text, each given
+    back its ``\n``. TSV fields are never quoted (a ``"`` is text, as in ``5" pipe``)."""
+    return csv.reader((line + "\n" for line in lines), strict=True, **_dialect(kind))
+
+
+def _dialect(kind: str) -> dict:
+    """``csv`` / pandas reader settings of a CSV or TSV file."""
+    return {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if kind == "tsv" else {"delimiter": ","}
 
 
 def numbered_rows(reader: Iterator[list[str]], source: Path | str) -> Iterator[tuple[int, list[str]]]:
@@ -186,7 +215,7 @@ def numbered_rows(reader: Iterator[list[str]], source: Path | str) -> Iterator[t
 
 def _row_lines(path: Path, text: str, kind: str) -> list[int]:
     """The line each data row (after the header) starts on."""
-    reader = csv_reader(io.StringIO(text, newline=""), kind)
+    reader = csv_reader(split_lines(io.StringIO(text)), kind)
     next(reader, None)
     return [line for line, _ in numbered_rows(reader, path)]
 
@@ -194,15 +223,13 @@ def _row_lines(path: Path, text: str, kind: str) -> list[int]:
 def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: str | None) -> pd.DataFrame:
     if not text.strip():
         raise no_header(path, kind, smiles_column)
-    header = [name.strip() for name in next(csv_reader(io.StringIO(text, newline=""), kind), [])]
-    repeated = sorted({name for name in header if header.count(name) > 1 and name})
-    if repeated:
-        raise InputFileError(f"{path}, line 1: column(s) {', '.join(map(repr, repeated))} appear more than once in the header")
+    text = "".join(line + "\n" for line in _lines(text))  # only "\n" line ends from here on
+    checked_header(path, next(csv_reader(split_lines(io.StringIO(text)), kind), []))
     try:
         with warnings.catch_warnings():  # a trailing empty field (a trailing comma) is dropped, as the
             warnings.simplefilter("ignore", pd.errors.ParserWarning)  # streamed reader drops it
             frame = pd.read_csv(
-                io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
+                io.StringIO(text), **_dialect(kind), dtype=str, keep_default_na=False,
                 skip_blank_lines=False, index_col=False,  # never a first column taken for the index
             )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
