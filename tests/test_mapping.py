@@ -1,6 +1,8 @@
 """Attributions mapped onto molecules: sums, hand-computed values, tables, RDKit properties and SDF."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from rdkit import Chem
@@ -32,7 +34,9 @@ def test_atoms_plus_remainder_add_up_to_the_whole_attribution(real_attributions,
         assert atoms["bonded_pairs"].sum() == pytest.approx(m.parts()["bonded_pairs"], abs=1e-9)
         assert sum(m.parts().values()) == pytest.approx(a.total, abs=1e-9)
         if a.total != 0:
-            assert sum(m.shares().values()) == pytest.approx(1.0)
+            assert sum(m.shares().values()) == pytest.approx(math.copysign(1.0, a.total))
+            # a share has its value's sign: an atom that raises the score has a positive share
+            assert (np.sign(atoms["share"]) == np.sign(atoms["attribution"])).all()
         assert m.features()["attribution"].sum() == pytest.approx(a.total, abs=1e-9)
         assert m.pairs()["attribution"].sum() == pytest.approx(a.pair_attr.sum(), abs=1e-9)
 

@@ -142,7 +142,7 @@ def molecule_groups(mol: Chem.Mol, patterns: Patterns | None = None) -> list[Gro
 def group_table(molecule_map: MoleculeMap, groups: Sequence[Group] | None = None) -> pd.DataFrame:
     """Attribution per group name: one row per (``kind``, ``name``) with ``matches``, ``atoms``
     (sorted union of matched atoms), ``attribution`` (sum of the map's atom values over that
-    union), ``share`` (÷ the whole attribution, unbounded when that is small), ``norm_share``
+    union), ``share`` (÷ the size of the whole attribution, unbounded when that is small), ``norm_share``
     (÷ the sum of the molecule's |atom values|: in [-1, 1], comparable across molecules) and
     ``excess_share`` (the group's atom values minus the molecule's mean atom value, summed and
     ÷ the same sum: what the group carries beyond an even spread over its atoms; 0 for the whole

@@ -56,8 +56,10 @@ class MoleculeMap:
         return self.attribution.total
 
     def share(self, value: float) -> float:
-        """``value / total``, NaN when the total is zero."""
-        return value / self.total if self.total != 0 else math.nan
+        """``value / |total|``, NaN when the total is zero: the value's size against the whole
+        attribution's, signed as the value (positive raises the score, also where the total is
+        negative); shares of parts that add up to the total add up to +1, or -1 for a negative total."""
+        return value / abs(self.total) if self.total != 0 else math.nan
 
     def parts(self) -> dict[str, float]:
         """Attribution carried by atom features, bonded pairs and non-bonded pairs (adds up to ``total``)."""
@@ -68,7 +70,7 @@ class MoleculeMap:
         }
 
     def shares(self) -> dict[str, float]:
-        """:meth:`parts` as fractions of ``total`` (the paper's 46% bonded vs -3% non-bonded)."""
+        """:meth:`parts` as :meth:`share` s of the total (the paper's 46% bonded vs -3% non-bonded)."""
         return {name: self.share(value) for name, value in self.parts().items()}
 
     def atoms(self) -> pd.DataFrame:
