@@ -78,7 +78,7 @@ def save_checkpoint(
         "featurization": spec.to_dict(),
         "featurization_hash": spec.hash,
     }
-    (folder / CONFIG).write_text(jsonio.dumps(config))
+    (folder / CONFIG).write_text(jsonio.dumps(config), encoding="utf-8")
     return folder
 
 
@@ -140,7 +140,7 @@ def _read_config(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise CheckpointError(f"{folder}: missing {CONFIG}")
     try:
-        config = json.loads(path.read_text())
+        config = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(config, dict):

@@ -504,7 +504,7 @@ def planted_build(out: Path, rules_path: Path | None, with_tox21: bool, eval_fra
 
     rules = PlantedRecipe.load(rules_path)
     nci = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
-    smiles = [line.split()[0] for line in nci.read_text().splitlines() if line.strip()]
+    smiles = [line.split()[0] for line in nci.read_text(encoding="utf-8").splitlines() if line.strip()]
     if with_tox21:
         smiles += pd.read_csv(locate("tox21"))[recipe("tox21").smiles_column].astype(str).tolist()
     with quiet_rdkit():
@@ -546,7 +546,7 @@ def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positi
         click.echo(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(result.to_json(orient="records", indent=2) + "\n")
+        json_out.write_text(result.to_json(orient="records", indent=2) + "\n", encoding="utf-8")
 
 
 @main.command()
@@ -680,7 +680,7 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
     click.echo(_metrics_text({"all rows" if part == "all" else part: metrics}))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(jsonio.dumps(metrics))
+        json_out.write_text(jsonio.dumps(metrics), encoding="utf-8")
 
 
 @main.command()
@@ -702,7 +702,7 @@ def card(checkpoint: Path, runs: tuple[Path, ...]) -> None:
 def list_models() -> None:
     """List the shipped checkpoints with their test metrics."""
     for folder in sorted(p for p in models_dir().glob("*") if (p / "config.json").is_file()):
-        config = json.loads((folder / "config.json").read_text())
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         test = config.get("metrics", {}).get("test", {})
         score = " ".join(f"{k}={v:.3f}" for k, v in test.items() if k.startswith("mean_") and isinstance(v, float))
         click.echo(f"{folder.name:24s} {config.get('model_family', ''):6s} {config['task_type']:14s} "

@@ -63,13 +63,13 @@ def record_other_runs(folder: Path, runs: list[Path]) -> dict:
             raise CheckpointError(f"{run}: a {own} split, the checkpoint's own; a run must be trained on another split")
         by_split[other["split"]["kind"]] = {**_split_summary(other), "checkpoint": run.name}
     config["metrics_by_split"] = by_split
-    (folder / CONFIG).write_text(jsonio.dumps(config))
+    (folder / CONFIG).write_text(jsonio.dumps(config), encoding="utf-8")
     return config
 
 
 def _read_config(folder: Path) -> dict:
     try:
-        config = json.loads((folder / CONFIG).read_text())
+        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
         _split_summary(config)
         return config
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
@@ -182,5 +182,5 @@ def write_model_card(folder: str | Path, runs: list[Path] | None = None) -> Path
     folder = Path(folder)
     config = record_other_runs(folder, runs or [])
     target = folder / "README.md"
-    target.write_text(render_card(config))
+    target.write_text(render_card(config), encoding="utf-8")
     return target

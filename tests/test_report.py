@@ -1,7 +1,10 @@
 """The attribution report: every input row kept, cards, tables, SDF; failures become statuses and notes."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -181,3 +184,22 @@ def test_main_job_explains_the_example_drugs(tmp_path, monkeypatch):
     assert molecules.loc["TCDD (dioxin)", "prediction"] > molecules.loc["aspirin", "prediction"]
     assert len(re.findall(r'<div class="card">', (out / "report.html").read_text())) == 38
     assert len(list((out / "3d").glob("row-*.html"))) == 38
+
+
+@pytest.mark.parametrize("command", ["attribute", "pharmacophores", "dead-features"])
+def test_reports_are_utf8_whatever_the_locale(tmp_path, command):
+    """Pages say charset=utf-8 and carry '—', '−' and the ids' own letters: they are written as UTF-8
+    also where the locale's encoding is ASCII (it had raised UnicodeEncodeError)."""
+    source = tmp_path / "one.smi"
+    source.write_text("CC(=O)Oc1ccccc1C(=O)O phénol-β\n", encoding="utf-8")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "molattr", command, str(source), "-t", "NR-AhR", "-o", str(out),
+                             "--method", "gauss_legendre", "--steps", "4"], env=env, capture_output=True, text=True,
+                            encoding="utf-8", timeout=300)
+    assert result.returncode == 0, result.stderr
+    page = out / ("report.html" if command == "attribute" else "summary.html")
+    text = page.read_text(encoding="utf-8")
+    assert 'charset="utf-8"' in text.lower() or "charset=utf-8" in text.lower()
+    if command == "attribute":
+        assert "phénol-β" in text and "—" in text

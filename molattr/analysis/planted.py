@@ -61,7 +61,7 @@ class PlantedRecipe:
         path = Path(path) if path is not None else datasets_dir() / "planted" / "rules.json"
         shape = "a recipe needs 'patterns' (an object of name: SMARTS) and 'rules' (an object of name: {'kind', 'expression'}, both text)"
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
             pattern_text, rule_specs = data["patterns"], data["rules"]
             kinds = {name: (spec["kind"], spec["expression"]) for name, spec in rule_specs.items()}
         except json.JSONDecodeError as error:

@@ -36,7 +36,7 @@ class Progress:
     def save(self, path: Path) -> None:
         """Atomically replace the progress file (write a temporary file, fsync, rename)."""
         temporary = path.with_name(path.name + ".tmp")
-        with open(temporary, "w") as handle:
+        with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(asdict(self), handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -51,7 +51,7 @@ class Progress:
                 settings or another input (fingerprint mismatch).
         """
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
             progress = cls(**data)
         except (OSError, ValueError, TypeError) as exc:
             raise InputFileError(f"{path}: unreadable progress file ({exc}); delete it to start over") from exc

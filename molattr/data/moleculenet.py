@@ -43,7 +43,7 @@ class Recipe:
 
 def recipes() -> dict[str, Recipe]:
     """All recipes in ``datasets/moleculenet.json``, by lower-case name."""
-    raw = json.loads((datasets_dir() / "moleculenet.json").read_text())
+    raw = json.loads((datasets_dir() / "moleculenet.json").read_text(encoding="utf-8"))
     return {
         name: Recipe(name, r["file"], r["table_sha256"], r["url"], r["smiles_column"], tuple(r["tasks"]),
                      dict(r["rename"]), r["task_type"])

@@ -41,7 +41,7 @@ class Picture:
         if isinstance(self.data, bytes):
             path.write_bytes(self.data)
         else:
-            path.write_text(self.data)
+            path.write_text(self.data, encoding="utf-8")
         return path
 
     def _repr_svg_(self) -> str | None:

@@ -99,5 +99,5 @@ through white (0) to <span style="color:{scale.hex(scale.vmax)}">{scale.vmax:+.3
 """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page)
+    path.write_text(page, encoding="utf-8")
     return path

@@ -81,7 +81,7 @@ Full tables: <a href="groups.csv">groups.csv</a>, <a href="per_molecule.csv">per
 {shown.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)}
 <h3>Where the top groups carry the most</h3>
 <p>Each group in the molecule where its share is largest (atoms numbered as in the input).</p>
-{''.join(examples)}"""))
+{''.join(examples)}"""), encoding="utf-8")
     return ranking
 
 
@@ -147,7 +147,7 @@ def write_dead_feature_report(maps: Sequence[MoleculeMap], ids: Sequence[str], o
     drawn = [_collision_panel(maps[k], ids[k], per_molecule[k]) for k in order[:DRAWN_COLLISIONS]]
     summary["environment_pairs"].to_csv(out_dir / "environment_pairs.csv", index=False)
     plain = {k: v for k, v in summary.items() if k != "environment_pairs"}
-    (out_dir / "summary.json").write_text(jsonio.dumps({**plain, "values": values, "rtol": rtol}))
+    (out_dir / "summary.json").write_text(jsonio.dumps({**plain, "values": values, "rtol": rtol}), encoding="utf-8")
     if drawn:
         draw_panels(drawn, DivergingScale(1.0), per_row=3, image_format="png", colourbar=False).save(out_dir / "collisions.png")
     pairs = summary["environment_pairs"].head(20)
@@ -160,7 +160,7 @@ In {100 * summary['within_radius'][1]:.1f}% of the molecules tied atoms have dif
 <p>Feature columns whose attribution is zero in every molecule: {html.escape(', '.join(summary['zero_columns']) or 'none')}.</p>
 <h3>Atom environments that collide most often (each at the radius that tells them apart)</h3>
 {pairs.to_html(index=False, escape=True)}
-{'<h3>Molecules with collisions (atoms of one colour tie; details in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}"""))
+{'<h3>Molecules with collisions (atoms of one colour tie; details in collisions.csv)</h3><img src="collisions.png">' if drawn else ''}"""), encoding="utf-8")
     return summary
 
 

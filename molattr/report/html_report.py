@@ -87,7 +87,7 @@ def write_report(outcomes: Sequence[RowOutcome], out_dir: str | Path, context: R
 </body></html>
 """
     path = out / "report.html"
-    path.write_text(page)
+    path.write_text(page, encoding="utf-8")
     return path
 
 

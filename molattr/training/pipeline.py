@@ -150,5 +150,5 @@ def train_from_file(
     }
     save_checkpoint(out, result.model, spec, data.tasks, task_type, extra)
     write_model_card(out)  # a folder trained again gets its card again, never a stale one
-    (Path(out) / "history.json").write_text(jsonio.dumps(result.history, indent=1))
-    return json.loads((Path(out) / "config.json").read_text())
+    (Path(out) / "history.json").write_text(jsonio.dumps(result.history, indent=1), encoding="utf-8")
+    return json.loads((Path(out) / "config.json").read_text(encoding="utf-8"))
