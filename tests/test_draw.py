@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 from rdkit import Chem
-from rdkit.Chem import AllChem
+from rdkit.Chem import AllChem, rdDepictor
 
 import molattr
 from molattr.draw import (
     DivergingScale, EmbeddingWarning, draw_comparison, draw_grid, draw_heatmap, embed, plot_saturation, view_3d,
     write_3d_html,
 )
-from molattr.draw.heatmap2d import legend_text
+from molattr.draw.heatmap2d import depiction, legend_text
 from molattr.errors import AttributionInputError
 from molattr.mapping import map_attribution
 from tests.conftest import make_weave, planted_attribution
@@ -245,3 +245,19 @@ def test_single_atom_molecule_draws():
     methane = map_attribution(planted_attribution("C", {0: 0.7}))
     fills = atom_fills(draw_heatmap(methane, "svg").data)
     assert list(fills) == [0] and same_colour(fills[0], DivergingScale(0.7).hex(0.7))
+
+
+@pytest.mark.parametrize("ring, coordgen", [(6, True), (30, True), (31, False), (80, False)])
+def test_large_rings_skip_coordgen(monkeypatch, ring, coordgen):
+    """CoordGen takes minutes on a 40-membered ring: larger rings go to RDKit's own depictor."""
+    preferred = []
+    real = rdDepictor.Compute2DCoords
+
+    def recording(mol, *args, **kwargs):
+        preferred.append(rdDepictor.GetPreferCoordGen())
+        return real(mol, *args, **kwargs) if not rdDepictor.GetPreferCoordGen() or ring <= 30 else 0
+
+    monkeypatch.setattr(rdDepictor, "Compute2DCoords", recording)
+    drawn = depiction(Chem.MolFromSmiles("C1" + "C" * (ring - 1) + "1"))
+    assert preferred == [coordgen] and drawn.GetNumConformers() == 1
+    assert not rdDepictor.GetPreferCoordGen()  # the global preference is left as it was

@@ -107,8 +107,14 @@ def panel_of(molecule_map: MoleculeMap, scale: DivergingScale, bonds: bool = Tru
     return Panel(mol, atom_colours, bond_colours, legend if legend is not None else legend_text(molecule_map, name))
 
 
+#: Rings larger than this are laid out by RDKit's own depictor: CoordGen's time grows steeply with
+#: a ring's size (a 30-membered carbon ring 0.16 s, 34 atoms 3.5 s, 40 atoms over a minute).
+COORDGEN_MAX_RING = 30
+
+
 def depiction(mol: Chem.Mol) -> Chem.Mol:
-    """A copy with fresh 2D coordinates (3D conformers are dropped; CoordGen, then RDKit's default).
+    """A copy with fresh 2D coordinates (3D conformers are dropped; CoordGen, then RDKit's default;
+    RDKit's default alone for rings over :data:`COORDGEN_MAX_RING` atoms).
 
     Raises:
         AttributionInputError: RDKit cannot lay the molecule out in 2D.
@@ -116,7 +122,7 @@ def depiction(mol: Chem.Mol) -> Chem.Mol:
     copy = Chem.Mol(mol)
     copy.RemoveAllConformers()
     try:
-        rdDepictor.SetPreferCoordGen(True)
+        rdDepictor.SetPreferCoordGen(max(map(len, Chem.GetSymmSSSR(copy)), default=0) <= COORDGEN_MAX_RING)
         rdDepictor.Compute2DCoords(copy)
     except Exception:
         try:
