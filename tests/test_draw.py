@@ -16,6 +16,7 @@ from molattr.draw import (
     DivergingScale, EmbeddingWarning, draw_comparison, draw_grid, draw_heatmap, embed, plot_saturation, view_3d,
     write_3d_html,
 )
+from molattr.draw import heatmap2d
 from molattr.draw.heatmap2d import depiction, legend_text
 from molattr.errors import AttributionInputError
 from molattr.mapping import map_attribution
@@ -81,6 +82,19 @@ def test_shared_scale_in_grids():
             draw_grid([weak, strong], **bad)
 
 
+def test_own_scales_are_named_in_the_legends(monkeypatch):
+    """Without a shared colour bar each panel's legend gives its limit."""
+    weak = map_attribution(planted_attribution(PHENOL, {4: 0.5}), "atoms_only")
+    strong = map_attribution(planted_attribution(PHENOL, {4: 2.0}), "atoms_only")
+    drawn = []
+    monkeypatch.setattr(heatmap2d, "draw_panels", lambda panels, *args, **kwargs: drawn.append(panels))
+    draw_grid([weak, strong], shared_scale=False, names=["weak", "strong"])
+    draw_grid([weak, strong], shared_scale=True, names=["weak", "strong"])
+    own, shared = ([p.legend.split("\n")[0] for p in panels] for panels in drawn)
+    assert own == ["weak | task (logit, IG) (scale max 0.5)", "strong | task (logit, IG) (scale max 2)"]
+    assert shared == ["weak | task (logit, IG)", "strong | task (logit, IG)"]
+
+
 def test_nan_atoms_are_grey_and_all_zero_attributions_draw():
     nan_map = map_attribution(planted_attribution(PHENOL, {0: float("nan"), 3: 1.0}), "atoms_only")
     fills = atom_fills(draw_heatmap(nan_map, "svg").data)
@@ -119,7 +133,13 @@ def test_legend_reports_prediction_baseline_and_gap():
     for method, shown in (("gradient", "(logit, gradient)"), ("gradient_x_input", "(logit, gradient x input)"),
                           ("smoothgrad_gauss_legendre", "(logit, SmoothGrad IG)"), ("adaptive", "(logit, IG)")):
         a.method = method
-        assert shown in legend_text(map_attribution(a))
+        legend = legend_text(map_attribution(a))
+        assert shown in legend
+        assert ("gap" in legend and "F(baseline)" in legend) is (method not in ("gradient", "gradient_x_input"))
+    # RDKit draws non-ASCII letters as blanks: in pictures accents are dropped, anything else is a "?"
+    assert "phénol-β 日本 |" in legend_text(map_attribution(a), "phénol-β 日本")
+    drawn = draw_heatmap(map_attribution(a), "svg", name="phénol-β 日本").data
+    assert drawn == draw_heatmap(map_attribution(a), "svg", name="phenol-? ??").data
 
 
 def test_a_salts_legend_names_the_fragment_drawn():
@@ -159,6 +179,9 @@ def test_3d_view_colours_every_atom_and_writes_html(tmp_path):
     assert scale.hex(2.0) in script and scale.hex(-1.0) in script
     page = write_3d_html(m, tmp_path / "v.html", name="phenol").read_text()
     assert "phenol" in page and "addModel" in page and "could not embed" not in page
+    m.bond_values[0] = 5.0  # a bond beyond every atom sets the 2D heatmap's scale, and so the 3D view's
+    page = write_3d_html(m, tmp_path / "v.html").read_text()
+    assert "+5 (raises it)" in page and DivergingScale(5.0).hex(2.0) in page
     conformer = embed(m.mol)
     assert conformer.is_3d and conformer.mol.GetNumAtoms() == 7
     tert_butanol = embed(Chem.MolFromSmiles("CC(C)(C)O")).mol.GetConformer().GetPositions()
@@ -213,6 +236,11 @@ def test_saturation_plot():
     np.testing.assert_array_equal(mapped.axes[0].lines[0].get_ydata(), raw.axes[0].lines[0].get_ydata())
     with pytest.raises(AttributionInputError, match="plot_saturation needs Attributions or MoleculeMaps, got str"):
         plot_saturation(["CCO"])
+    # ids are shown as written: not mathtext (an unbalanced $ had failed the picture), not hidden by a leading _
+    odd = plot_saturation(curves[:2], labels=[r"cmpd $\alpha_{x$", "_hidden"])
+    odd.savefig(io.BytesIO(), format="png")
+    shown = [text.get_text() for text in odd.axes[0].get_legend().get_texts()]
+    assert shown == [r"cmpd \$\alpha_{x\$", " _hidden"]
 
 
 def test_pictures_take_an_attribution_and_name_what_they_need():

@@ -6,6 +6,7 @@ SimilarityMaps; the caller picks SVG or PNG.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,8 @@ METHOD_NAMES = {"gradient": "gradient", "gradient_x_input": "gradient x input"} 
 
 
 def legend_text(molecule_map: MoleculeMap, name: str | None = None) -> str:
-    """Two lines: name (or SMILES) and task; F(input), F(baseline) and the completeness gap.
+    """Two lines: name (or SMILES) and task; F(input), F(baseline) and the completeness gap (F(input)
+    alone for the gradient comparators).
 
     Without a name, the title is the attribution's SMILES, or, for a salt or mixture whose other
     fragments the featurization dropped, the SMILES of the fragment drawn, marked "salt stripped".
@@ -75,10 +77,19 @@ def legend_text(molecule_map: MoleculeMap, name: str | None = None) -> str:
     title = name or _drawn_smiles(molecule_map)
     if len(title) > 48:
         title = title[:45] + "..."
-    gap = format_percent(a.relative_gap) if not math.isnan(a.relative_gap) else f"{a.gap:+.1e} abs."
     method = METHOD_NAMES.get(a.method, "SmoothGrad IG" if a.method.startswith("smoothgrad") else "IG")
-    return (f"{title} | {a.target_name} ({a.output}, {method})\n"
-            f"F={a.prediction:.3f}  F(baseline)={a.baseline_prediction:.3f}  gap {gap}")
+    second = f"F={a.prediction:.3f}"
+    if a.method not in METHOD_NAMES:  # a plain gradient (x input) has no baseline and no completeness
+        gap = format_percent(a.relative_gap) if not math.isnan(a.relative_gap) else f"{a.gap:+.1e} abs."
+        second += f"  F(baseline)={a.baseline_prediction:.3f}  gap {gap}"
+    return f"{title} | {a.target_name} ({a.output}, {method})\n{second}"
+
+
+def _ascii(text: str) -> str:
+    """``text`` in the ASCII that RDKit's legend fonts draw: accents dropped (``é`` -> ``e``), any
+    other character ``?`` (RDKit drew them as blanks)."""
+    letters = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return letters.encode("ascii", "replace").decode("ascii")
 
 
 def _drawn_smiles(molecule_map: MoleculeMap) -> str:
@@ -173,7 +184,7 @@ def draw_panels(panels: Sequence[Panel], scale: DivergingScale, per_row: int = 3
         highlightAtomColors=[p.atom_colours for p in panels],
         highlightBondColors=[p.bond_colours for p in panels],
         highlightAtomRadii=[{k: ATOM_RADIUS for k in p.atom_colours} for p in panels],
-        legends=[p.legend for p in panels],
+        legends=[_ascii(p.legend) for p in panels],
     )
     if colourbar:
         _draw_colourbar(drawer, scale, canvas, rows * height, colourbar_label)
@@ -232,8 +243,11 @@ def draw_grid(maps: Sequence[MoleculeMap | Attribution], image_format: ImageForm
     if len(names) != len(maps):
         raise AttributionInputError(f"{len(names)} names for {len(maps)} molecules")
     shared = scale_for(maps, cmap, vmax, bonds)
-    panels = [panel_of(m, shared if shared_scale else scale_for([m], cmap, vmax, bonds), bonds, atom_notes, n)
-              for m, n in zip(maps, names)]
+    if shared_scale:
+        panels = [panel_of(m, shared, bonds, atom_notes, n) for m, n in zip(maps, names)]
+    else:
+        panels = [_own_scale_panel(m, legend_text(m, n).split("\n")[0], cmap, vmax, bonds, atom_notes)
+                  for m, n in zip(maps, names)]
     return draw_panels(panels, shared, per_row, size, image_format, colourbar=shared_scale)
 
 
@@ -245,9 +259,14 @@ def draw_comparison(maps: Sequence[MoleculeMap | Attribution], titles: Sequence[
     maps = [as_map(m, "draw_comparison") for m in maps]
     if len(titles) != len(maps):
         raise AttributionInputError(f"{len(titles)} titles for {len(maps)} maps")
-    panels = []
-    for m, title in zip(maps, titles):
-        own = scale_for([m], cmap, None, bonds)
-        panels.append(panel_of(m, own, bonds, legend=f"{title} (scale max {own.vmax:.2g})\n" + legend_text(m).split("\n")[1]))
+    panels = [_own_scale_panel(m, title, cmap, None, bonds) for m, title in zip(maps, titles)]
     return draw_panels(panels, scale_for(maps, cmap, None, bonds), len(panels), size, image_format, colourbar=False)
+
+
+def _own_scale_panel(molecule_map: MoleculeMap, title: str, cmap: str, vmax: float | None, bonds: bool,
+                     atom_notes: bool = False) -> Panel:
+    """A panel on the molecule's own scale (no colour bar can show it): its limit follows the title."""
+    own = scale_for([molecule_map], cmap, vmax, bonds)
+    legend = f"{title} (scale max {own.vmax:.2g})\n" + legend_text(molecule_map).split("\n")[1]
+    return panel_of(molecule_map, own, bonds, atom_notes, legend=legend)
 

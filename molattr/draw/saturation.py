@@ -56,7 +56,7 @@ def plot_saturation(attributions: Attribution | MoleculeMap | Sequence[Attributi
         if normalize:
             scores = _normalized(scores)
             norms = norms / norms.max() if norms.size and norms.max() > 0 else norms
-        kwargs = {"label": None if many else label, "lw": 1.0 if many else 1.4, "alpha": 0.25 if many else 0.9}
+        kwargs = {"label": None if many else _plain(label), "lw": 1.0 if many else 1.4, "alpha": 0.25 if many else 0.9}
         score_axes.plot(curve.alphas, scores, **kwargs)
         gradient_axes.plot(curve.alphas, norms, **kwargs)
         resampled.append((np.interp(grid, curve.alphas, scores), np.interp(grid, curve.alphas, norms)))
@@ -66,7 +66,7 @@ def plot_saturation(attributions: Attribution | MoleculeMap | Sequence[Attributi
                       label=f"median of {len(items)}")
     task = items[0].target_name
     score_axes.set(xlabel="alpha (atom and pair features × alpha)",
-                   ylabel="normalized score" if normalize else f"{task} score ({items[0].output})",
+                   ylabel="normalized score" if normalize else _plain(f"{task} score ({items[0].output})"),
                    title="Score")
     gradient_axes.set(xlabel="alpha", ylabel="normalized |gradient|" if normalize else "|gradient| (L2)",
                       title="Gradient magnitude")
@@ -75,6 +75,13 @@ def plot_saturation(attributions: Attribution | MoleculeMap | Sequence[Attributi
         axes.grid(alpha=0.3)
     score_axes.legend(fontsize=7, loc="best")
     return figure
+
+
+def _plain(text: str) -> str:
+    """``text`` as matplotlib shows it literally: ``$`` escaped (not mathtext), and a space before a
+    leading ``_`` (a legend skips labels that start with one)."""
+    text = str(text).replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
 
 
 def _attribution_of(value: Attribution | MoleculeMap) -> Attribution:

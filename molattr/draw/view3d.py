@@ -66,7 +66,7 @@ def view_3d(molecule_map: MoleculeMap | Attribution, width: int = 480, height: i
 def _view(molecule_map: MoleculeMap, width: int, height: int, cmap: str, vmax: float | None,
           seed: int) -> tuple[py3Dmol.view, Conformer, DivergingScale]:
     conformer = embed(molecule_map.mol, seed)
-    scale = scale_for([molecule_map], cmap, vmax, bonds=False)
+    scale = scale_for([molecule_map], cmap, vmax)  # atoms and bonds, as the 2D heatmap
     view = py3Dmol.view(width=width, height=height)
     view.addModel(Chem.MolToMolBlock(conformer.mol), "mol")
     view.setStyle({"stick": {"radius": 0.12, "color": "#888888"}})
