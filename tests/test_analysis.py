@@ -47,6 +47,13 @@ def test_functional_groups_claim_each_atom_once_larger_first(smiles, expected):
     assert {g.name: tuple(sorted(g.atoms)) for g in groups} == expected and len(groups) == len(expected)
 
 
+@pytest.mark.parametrize("smiles", ["ICl", "ClI", "ClCl"])
+def test_a_group_bonded_to_its_own_kind_claims_both_atoms(smiles):
+    """Both directions of an X-X bond cover the same atoms; RDKit's uniquified matches kept one."""
+    assert [(g.name, g.atoms) for g in functional_groups(Chem.MolFromSmiles(smiles))] == [
+        ("halogens (-X)", (0,)), ("halogens (-X)", (1,))]
+
+
 def test_overlapping_matches_count_each_atom_once():
     mol = Chem.MolFromSmiles("OCCO")
     m = map_attribution(planted_attribution("OCCO", {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0}), "atoms_only")
@@ -96,6 +103,14 @@ def test_collisions_need_two_symmetry_classes():
     # a tie holds every two of its values within the tolerance: no chains of small steps
     chained = map_attribution(planted_attribution("CCCCCCO", {1: 1 - 1.8e-5, 2: 1 - 0.9e-5, 3: 1.0, 4: 1 - 2.7e-5}), "atoms_only")
     assert [c.atoms for c in collisions(chained)] == [(1, 4), (2, 3)]
+    # a third atom that differs in itself does not hide two CH2s whose neighbours differ (butan-1-ol's
+    # C2 and C3 against its O): the tie's radius is that of its classes alike in themselves
+    third = collisions(map_attribution(planted_attribution("CCCCO", {2: 0.5, 3: 0.5, 4: 0.5, 0: 1.0}), "atoms_only"))
+    assert [(c.atoms, c.radius, c.environments) for c in third] == [((2, 3, 4), 1, ("OC", "C(C)O", "C(C)C"))]
+    # stereo marks in a neighbourhood written from its root do not make it differ: the two CH(OH)
+    # carbons of heptane-2,4-diol see C, C and O; they differ at two bonds (a methyl against a propyl side)
+    stereo = map_attribution(planted_attribution("C[C@H](O)C[C@@H](O)CCC", {1: 0.5, 4: 0.5, 0: 1.0}), "atoms_only")
+    assert [(c.atoms, c.radius) for c in collisions(stereo)] == [((1, 4), 2)]
     # isobutane: the three methyls are symmetry-equivalent, so equal values are expected, not dead
     symmetric = map_attribution(planted_attribution("CC(C)C", {0: 0.5, 2: 0.5, 3: 0.5, 1: 1.0}), "atoms_only")
     assert collisions(symmetric) == []

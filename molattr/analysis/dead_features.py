@@ -13,6 +13,7 @@ simple preset has no hydrogen counts), not a dead feature.
 """
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ class Collision:
     """Atoms of one molecule whose values tie, from at least two symmetry classes.
 
     ``classes`` holds one tuple of atoms per symmetry class. ``radius`` is the smallest number
-    of bonds within which the classes' neighbourhoods differ (0: the atoms themselves differ; 1:
-    their neighbours differ), or ``None`` when they agree up to :data:`MAX_ENVIRONMENT_RADIUS`;
+    of bonds within which two classes alike in themselves differ (1: their neighbours differ; 0:
+    every two classes differ in themselves), or ``None`` when those agree up to
+    :data:`MAX_ENVIRONMENT_RADIUS`;
     ``environments`` holds one SMILES per class, the atom's neighbourhood of that radius (or of
     the largest), rooted at it (at radius 0 the atom with its hydrogens).
     A network whose reach is shorter than ``radius`` cannot tell the atoms apart; a tie at a
@@ -95,8 +97,20 @@ def _collision(mol: Chem.Mol, v: np.ndarray, run: list[int], ranks: list[int]) -
     if len(classes) < 2:
         return []
     grouped = tuple(tuple(sorted(atoms)) for _, atoms in sorted(classes.items()))
-    radius, environments = _first_difference(mol, [atoms[0] for atoms in grouped])
+    firsts = [atoms[0] for atoms in grouped]
+    radius = _closest_difference([_first_difference(mol, list(pair))[0] for pair in itertools.combinations(firsts, 2)])
+    environments = tuple(environment(mol, atom, MAX_ENVIRONMENT_RADIUS if radius is None else radius) for atom in firsts)
     return [Collision(tuple(sorted(run)), float(np.mean(v[run])), grouped, environments, radius)]
+
+
+def _closest_difference(radii: list[int | None]) -> int | None:
+    """A tie's radius from its pairs of classes': the smallest among pairs of atoms alike in
+    themselves (a third atom that differs in itself does not hide them), ``None`` when such
+    pairs agree up to :data:`MAX_ENVIRONMENT_RADIUS`, 0 when every pair differs in itself."""
+    alike = [r for r in radii if r != 0]
+    if not alike:
+        return 0
+    return min((r for r in alike if r is not None), default=None)
 
 
 def _first_difference(mol: Chem.Mol, atoms: list[int]) -> tuple[int | None, tuple[str, ...]]:
@@ -110,17 +124,18 @@ def _first_difference(mol: Chem.Mol, atoms: list[int]) -> tuple[int | None, tupl
 
 
 def environment(mol: Chem.Mol, atom: int, radius: int = MAX_ENVIRONMENT_RADIUS) -> str:
-    """SMILES of the atom's neighbourhood (bonds within ``radius``), rooted at the atom; at
+    """SMILES of the atom's neighbourhood (bonds within ``radius``), rooted at the atom, without
+    stereo marks (written from the root, @/@@ depend on the order, not on the neighbourhood); at
     radius 0 the atom alone with its hydrogens (``[CH2]``, ``[nH]``)."""
     if radius == 0:
-        return Chem.MolFragmentToSmiles(mol, [atom], allHsExplicit=True)
+        return Chem.MolFragmentToSmiles(mol, [atom], allHsExplicit=True, isomericSmiles=False)
     for r in range(radius, 0, -1):
         bonds = Chem.FindAtomEnvironmentOfRadiusN(mol, r, atom)
         if bonds:
             atoms = sorted({atom} | {a for b in bonds for a in (mol.GetBondWithIdx(b).GetBeginAtomIdx(),
                                                                    mol.GetBondWithIdx(b).GetEndAtomIdx())})
-            return Chem.MolFragmentToSmiles(mol, atoms, bondsToUse=list(bonds), rootedAtAtom=atom)
-    return Chem.MolFragmentToSmiles(mol, [atom])
+            return Chem.MolFragmentToSmiles(mol, atoms, bondsToUse=list(bonds), rootedAtAtom=atom, isomericSmiles=False)
+    return Chem.MolFragmentToSmiles(mol, [atom], isomericSmiles=False)
 
 
 def dead_feature_summary(maps: Sequence[MoleculeMap], values: Values = "atom_features",

@@ -72,8 +72,11 @@ def functional_groups(mol: Chem.Mol) -> list[Group]:
     groups = []
     claimed: set[int] = set()
     for name, pattern, real in _functional_groups():
-        for match in mol.GetSubstructMatches(pattern):
-            atoms = tuple(match[k] for k in real)
+        # every match, not one per set of matched atoms: for a group of one real atom bonded to
+        # another of its kind (I-Cl, HO-OH) the two directions cover the same atoms, and RDKit's
+        # uniquified matches kept one of them, which one depending on the atom order
+        matches = mol.GetSubstructMatches(pattern, uniquify=False, maxMatches=100_000)
+        for atoms in sorted({tuple(sorted(match[k] for k in real)) for match in matches}):
             if claimed.isdisjoint(atoms):
                 claimed.update(atoms)
                 groups.append(Group("functional_group", name, atoms))
