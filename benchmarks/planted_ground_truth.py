@@ -61,7 +61,7 @@ def main() -> None:
         if not (args.reuse and (folder / "config.json").exists()):
             molattr_command("train", str(data / "train.csv"), "--tasks", tasks, "--task-type", "classification",
                             "--layers", layers, "--preset", args.preset, "--epochs", str(args.epochs), "--patience", str(args.patience),
-                            "-o", str(folder))
+                            "-o", str(folder), "--overwrite")  # without --reuse, a new run replaces the last
         tables = {}
         for baseline in BASELINES:
             report = args.work / f"eval_{name}{'' if baseline == 'zero' else '_' + baseline}.json"

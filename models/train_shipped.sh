@@ -11,8 +11,8 @@ ESOL="Delaney/ESOL: the task 'logp' holds measured log10 aqueous solubility in m
 build() {  # name layers dataset description [extra train options]
   local name=$1 layers=$2 dataset=$3 description=$4
   shift 4
-  molattr train --dataset "$dataset" --layers "$layers" --split random --out "models/$name" --description "$description" "$@"
-  molattr train --dataset "$dataset" --layers "$layers" --split scaffold --out "$RUNS/$name-scaffold" --description "$description" "$@"
+  molattr train --dataset "$dataset" --layers "$layers" --split random --out "models/$name" --overwrite --description "$description" "$@"
+  molattr train --dataset "$dataset" --layers "$layers" --split scaffold --out "$RUNS/$name-scaffold" --overwrite --description "$description" "$@"
   molattr card "models/$name" --run "$RUNS/$name-scaffold"
 }
 names=("$@")

@@ -6,6 +6,7 @@ checked against each other and against this molattr's featurization before a mod
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ FORMAT = "molattr-checkpoint"
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
+#: What a checkpoint folder holds: weights, config, the model card and the training history.
+CHECKPOINT_FILES = (WEIGHTS, CONFIG, "README.md", "history.json")
 _REQUIRED = {"format": str, "format_version": int, "architecture": dict, "tasks": list,
              "task_type": str, "featurization": dict, "featurization_hash": str}
 
@@ -85,9 +88,12 @@ def save_checkpoint(
 def resolve(name_or_path: str | Path) -> Path:
     """A checkpoint folder: an existing path, or the name of a model shipped in ``models/``."""
     path = Path(name_or_path)
-    if path.is_dir():
-        return path
     shipped = models_dir() / str(name_or_path)
+    if path.is_dir():
+        if shipped.is_dir() and path.resolve() != shipped.resolve():
+            warnings.warn(f"{name_or_path!r} is both a folder here and a shipped model: the folder {path.resolve()} "
+                          "is used", stacklevel=2)
+        return path
     if shipped.is_dir():
         return shipped
     available = sorted(p.name for p in models_dir().glob("*") if (p / CONFIG).is_file()) if models_dir().is_dir() else []

@@ -20,7 +20,7 @@ import pandas as pd
 
 from molattr import jsonio
 from molattr.attribution.quadrature import Method, check_n_steps
-from molattr.checkpoint import Checkpoint, load_checkpoint
+from molattr.checkpoint import CHECKPOINT_FILES, Checkpoint, load_checkpoint
 from molattr.data.moleculenet import locate, recipe
 from molattr.data.row_limits import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS, RowLimits
 from molattr.data.tables import check_not_input, read_molecules
@@ -553,7 +553,9 @@ def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positi
 @click.argument("data", required=False, type=click.Path(path_type=Path))
 @click.option("--dataset", help="MoleculeNet data set name (tox21, delaney, ...) instead of DATA.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Checkpoint folder to write (created before training starts).")
+              help="Checkpoint folder to write (created before training starts; one that holds a checkpoint is refused "
+                   "without --overwrite).")
+@click.option("--overwrite", is_flag=True, help="Replace the checkpoint already in --out.")
 @click.option("--tasks", help="Comma-separated task columns (default: every column but the SMILES).")
 @click.option("--task-type", type=click.Choice(["classification", "regression"]), help="Default: from the recipe, else classification.")
 @click.option("--smiles-column", default=None, help="SMILES column (default: the recipe's, else 'smiles').")
@@ -577,7 +579,8 @@ def planted_evaluate(model: str, data: Path, rules_path: Path | None, max_positi
 @click.option("--description", default="", help="One paragraph for the model card (what the tasks mean, units).")
 def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, task_type: str | None,
           smiles_column: str | None, layers: int, max_distance: int | None, preset: str, split_kind: str, epochs: int,
-          patience: int, batch_size: int, lr: float, lr_schedule: str, monitor: str, seed: int, description: str) -> None:
+          patience: int, batch_size: int, lr: float, lr_schedule: str, monitor: str, seed: int, description: str,
+          overwrite: bool) -> None:
     """Train a weave network on DATA (CSV of SMILES and task columns, gzipped or not).
 
     Missing labels (empty cells) are masked in the loss. Rows that cannot be used are counted by
@@ -595,14 +598,24 @@ def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, 
         smiles_column = smiles_column or r.smiles_column
         task_type = task_type or r.task_type
         task_list = task_list or list(r.tasks)
+    held = [name for name in CHECKPOINT_FILES if (out / name).exists()]
+    if held and not overwrite:
+        raise click.BadParameter(f"{out} already holds a checkpoint ({', '.join(held)}); choose another folder or pass "
+                                 "--overwrite to replace it", param_hint="--out")
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails now, not after training
-    summary = train_from_file(
-        data, out, task_type or "classification", task_list, smiles_column or "smiles",
-        FeatureSpec(preset=preset, max_distance=max_distance), layers, split_kind,
-        train_config=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr, lr_schedule=lr_schedule,
-                                  monitor=monitor, patience=patience, seed=seed),
-        description=description,
-    )
+    try:
+        summary = train_from_file(
+            data, out, task_type or "classification", task_list, smiles_column or "smiles",
+            FeatureSpec(preset=preset, max_distance=max_distance), layers, split_kind,
+            train_config=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr, lr_schedule=lr_schedule,
+                                      monitor=monitor, patience=patience, seed=seed),
+            description=description,
+        )
+    except BaseException:
+        if created and not any(out.iterdir()):  # a run that failed leaves no empty folder behind
+            out.rmdir()
+        raise
     account = summary["data"]
     click.echo(f"rows: {account['rows']}, used: {account['used']}, skipped: {_counts(account['skipped'])}")
     for line in account["skipped_examples"]:
@@ -723,14 +736,19 @@ def _task(tasks: list[str], target: str | None, option: str = "--target") -> str
     raise click.BadParameter(f"no task {target!r}; the model's tasks: {', '.join(tasks)}", param_hint=option)
 
 
+def _number(value: float | None, digits: int) -> str:
+    """A metric, or ``n/a`` where it is undefined (NaN, or ``null`` read back from JSON)."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
 def _metrics_text(metrics: dict) -> str:
     lines = []
     for part, values in metrics.items():
         per_task = values.get("roc_auc") or values.get("rmse") or {}
         name = "ROC-AUC" if "roc_auc" in values else "RMSE"
         mean = values.get("mean_roc_auc", values.get("mean_rmse"))
-        lines.append(f"{part:8s} mean {name} {mean:.4f}")
-        lines.append("  " + "  ".join(f"{t}={v:.3f}" if not math.isnan(v) else f"{t}=n/a" for t, v in per_task.items()))
+        lines.append(f"{part:8s} mean {name} {_number(mean, 4)}")
+        lines.append("  " + "  ".join(f"{t}={_number(v, 3)}" for t, v in per_task.items()))
         if "mean_r2" in values:
-            lines.append(f"  R2={values['mean_r2']:.4f}  MAE={values['mean_mae']:.4f}")
+            lines.append(f"  R2={_number(values['mean_r2'], 4)}  MAE={_number(values['mean_mae'], 4)}")
     return "\n".join(lines)

@@ -261,7 +261,7 @@ def test_max_steps_caps_the_adaptive_evaluations(tmp_path: Path) -> None:
 
 
 def test_card_refuses_a_run_of_another_model_or_the_same_split(trained: Path) -> None:
-    for run, message in ((molattr.resources.models_dir() / "w2n2-delaney", "architecture, split, "
+    for run, message in ((molattr.resources.models_dir() / "w2n2-delaney", "architecture, data, split, "
                           "task_type, tasks, training differ from"), (trained, "the checkpoint's own")):
         result = CliRunner().invoke(main, ["card", str(trained), "--run", str(run)])
         assert result.exit_code == 1 and message in result.output, result.output
@@ -304,3 +304,41 @@ def test_main_job_predicts_example_drugs(tmp_path: Path) -> None:
     tcdd = table.set_index("id").loc["TCDD (dioxin)"]
     aspirin = table.set_index("id").loc["aspirin"]
     assert tcdd["NR-AhR"] > aspirin["NR-AhR"]  # dioxin is the archetypal AhR agonist
+
+
+def test_train_refuses_a_folder_that_holds_a_checkpoint(trained: Path, labelled_csv: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(trained, folder)
+    before = (folder / "model.safetensors").read_bytes()
+    args = ["train", str(labelled_csv), "-o", str(folder), "--layers", "1", "--epochs", "1", "--batch-size", "32"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and "already holds a checkpoint (model.safetensors, config.json, README.md" in refused.output
+    assert (folder / "model.safetensors").read_bytes() == before
+    assert CliRunner().invoke(main, [*args, "--overwrite"]).exit_code == 0
+    assert (folder / "model.safetensors").read_bytes() != before
+
+
+def test_a_failed_training_leaves_no_empty_folder_and_suggests_regression(tmp_path: Path) -> None:
+    source = tmp_path / "logp.csv"
+    source.write_text("smiles,logp\n" + "".join(f"{'C' * k}O,{0.5 * k - 0.77}\n" for k in range(1, 13)))
+    result = CliRunner().invoke(main, ["train", str(source), "-o", str(tmp_path / "m"), "--epochs", "1"])
+    assert result.exit_code == 1 and "pass --task-type regression" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_reports_an_undefined_metric_as_na(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task with one class in the test part has no ROC-AUC: JSON null, printed n/a (it had crashed after saving)."""
+    source = tmp_path / "rare.csv"
+    rows = [f"{'C' * k}O,{int(k == 1)},{k % 2}" for k in range(1, 41)]
+    source.write_text("smiles,rare,half\n" + "\n".join(rows) + "\n")
+    result = CliRunner().invoke(main, ["train", str(source), "-o", str(tmp_path / "m"), "--epochs", "1", "--layers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "rare=n/a" in result.output
+
+
+def test_a_local_folder_named_as_a_shipped_model_is_used_with_a_warning(trained: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(trained, tmp_path / "w2n2-tox21")
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning, match="'w2n2-tox21' is both a folder here and a shipped model"):
+        assert molattr.load_model("w2n2-tox21").tasks == ["has_N"]

@@ -52,3 +52,17 @@ def test_a_table_without_the_recipes_columns_is_named(tmp_path):
     pd.DataFrame({"smiles": ["CCO"]}).to_csv(path, index=False)
     with pytest.raises(InputFileError, match="not the delaney table"):
         locate("delaney", search=[tmp_path])
+
+
+def test_a_truncated_or_mislabelled_file_is_named(tmp_path):
+    """A cut-off download or a plain CSV named .csv.gz: an error naming the file (the CLI had said only 'Aborted!')."""
+    import gzip
+
+    cut = tmp_path / "delaney.csv.gz"
+    rows = "".join(f"{'C' * (k % 30 + 1)}O,{k / 7:.6f}\n" for k in range(20000)).encode()
+    cut.write_bytes(gzip.compress(b"smiles,logp\n" + rows)[:20000])
+    with pytest.raises(InputFileError, match=r"delaney.csv.gz: cannot read"):
+        locate("delaney", search=[tmp_path], download=False)
+    cut.write_bytes(b"smiles,logp\nCCO,1.0\n")
+    with pytest.raises(InputFileError, match=r"delaney.csv.gz: cannot read \(Not a gzipped file"):
+        locate("delaney", search=[tmp_path], download=False)

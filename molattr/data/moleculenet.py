@@ -77,6 +77,8 @@ def table_sha256(path: Path, r: Recipe) -> str:
         frame = pd.read_csv(path, usecols=columns)[columns]
     except ValueError as exc:  # a column of the recipe is missing
         raise InputFileError(f"{path}: not the {r.name} table ({exc})") from None
+    except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
+        raise InputFileError(f"{path}: cannot read ({exc})") from exc
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 

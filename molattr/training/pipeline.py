@@ -63,6 +63,8 @@ def parse_labels(table: pd.DataFrame, tasks: list[str], task_type: TaskType, pat
             raise InputFileError(
                 f"{path}, line {table['line'].iloc[k]}: column {task!r} has {table[task].iloc[k]!r}; "
                 f"expected {'0, 1' if task_type == 'classification' else 'a finite number'} or an empty cell"
+                + (" (values of a regression task? pass --task-type regression)"
+                   if task_type == "classification" and pd.notna(values.iloc[k]) else "")
             )
         labels[:, t] = values.to_numpy(dtype=np.float32, na_value=np.nan)
     return labels
@@ -134,7 +136,7 @@ def train_from_file(
     result = train_model(model, data.graphs, data.labels, data.tasks, task_type, parts, train_config, progress)
     d = "inf" if spec.max_distance is None else spec.max_distance
     extra = {
-        "name": name or Path(out).name,
+        "name": name or Path(out).resolve().name,
         "model_family": f"W{n_layers}N{d}",
         "description": description,
         "data": {
