@@ -656,17 +656,17 @@ def _task_list(text: str | None) -> list[str] | None:
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Shipped model name or checkpoint folder.")
 @click.option("--smiles-column", default=None, help="SMILES column (default: the recipe's, else 'smiles').")
 @click.option("--part", type=click.Choice(["all", "train", "valid", "test"]), default="all", show_default=True,
-              help="Score every usable row, or one part of the checkpoint's own split (DATA must be the file it was "
-                   "trained on): --part test reproduces the model card's test metrics.")
+              help="Score every usable row, or one part of the checkpoint's own split (DATA must hold the table it was "
+                   "trained on: that file, or a copy with the same SMILES and task columns): --part test reproduces "
+                   "the model card's test metrics.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Also write the metrics as JSON.")
 def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: str | None, part: str,
              json_out: Path | None) -> None:
     """Score a checkpoint on the labelled rows of DATA (its task columns must be the model's)."""
-    from molattr.data.moleculenet import sha256_of
     from molattr.data.splits import make_split
     from molattr.scoring import raw_scores
     from molattr.training.metrics import task_metrics
-    from molattr.training.pipeline import load_labelled
+    from molattr.training.pipeline import is_training_table, load_labelled
 
     if (data is None) == (dataset is None):
         raise click.UsageError("give either DATA or --dataset")
@@ -674,10 +674,9 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
         smiles_column = smiles_column or recipe(dataset).smiles_column
         data = locate(dataset)
     checkpoint = load_checkpoint(model)
-    trained_on = checkpoint.config.get("data", {}).get("sha256")
-    if part != "all" and sha256_of(Path(data)) != trained_on:
-        raise click.BadParameter(f"{data} is not the file {checkpoint.name} was trained on (sha256 differs), so its "
-                                 "split cannot be rebuilt; use --part all", param_hint="--part")
+    if part != "all" and not is_training_table(Path(data), checkpoint.config, smiles_column or "smiles"):
+        raise click.BadParameter(f"{data} is not the table {checkpoint.name} was trained on (its SMILES and task columns "
+                                 "differ), so its split cannot be rebuilt; use --part all", param_hint="--part")
     labelled = load_labelled(data, checkpoint.tasks, checkpoint.task_type, checkpoint.spec, smiles_column or "smiles")
     graphs, labels = labelled.graphs, labelled.labels
     if part != "all":

@@ -33,7 +33,7 @@ def _settings(config: dict) -> dict:
         "featurization_hash": config["featurization_hash"],
         "training": {k: v for k, v in config["training"].items() if k not in _RUN_OUTCOME},
         "split": {k: config["split"][k] for k in ("fractions", "seed")},
-        "data": config.get("data", {}).get("sha256"),  # the same training file
+        "data": config.get("data", {}).get("table_sha256", config.get("data", {}).get("sha256")),  # the same table
     }
 
 

@@ -14,6 +14,7 @@ from rdkit import Chem, RDConfig
 
 import molattr.resources
 from molattr.cli import main
+from tests.conftest import SHARED_DATA
 
 
 def _nci_smiles(n: int) -> list[str]:
@@ -153,7 +154,7 @@ def test_evaluate_matches_training_data(trained: Path, labelled_csv: Path, tmp_p
     other = tmp_path / "other.csv"
     other.write_text("smiles,has_N\nCCN,1\n")
     refused = CliRunner().invoke(main, ["evaluate", str(other), "-m", str(trained), "--part", "test"])
-    assert refused.exit_code == 2 and "not the file" in refused.output
+    assert refused.exit_code == 2 and "is not the table" in refused.output
 
 
 def test_train_writes_the_model_card_with_the_checkpoint(trained: Path) -> None:
@@ -342,3 +343,19 @@ def test_a_local_folder_named_as_a_shipped_model_is_used_with_a_warning(trained:
     monkeypatch.chdir(tmp_path)
     with pytest.warns(UserWarning, match="'w2n2-tox21' is both a folder here and a shipped model"):
         assert molattr.load_model("w2n2-tox21").tasks == ["has_N"]
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "delaney.csv.gz").is_file(), reason="needs the shared MoleculeNet copy")
+def test_a_recompressed_copy_of_the_training_table_rebuilds_the_split(tmp_path: Path) -> None:
+    """Another gzip of the same table (other time stamp, other bytes) is the training table; a changed label is not."""
+    table = gzip.decompress((SHARED_DATA / "delaney.csv.gz").read_bytes())
+    copy = tmp_path / "delaney.csv.gz"
+    copy.write_bytes(gzip.compress(table, mtime=12345))
+    result = CliRunner().invoke(main, ["evaluate", str(copy), "-m", "w2n2-delaney", "--part", "test"])
+    assert result.exit_code == 0, result.output
+    assert "mean RMSE 0.6071" in result.output
+    frame = pd.read_csv(copy)
+    frame.loc[0, "logp"] += 1.0
+    frame.to_csv(copy, index=False)
+    result = CliRunner().invoke(main, ["evaluate", str(copy), "-m", "w2n2-delaney", "--part", "test"])
+    assert result.exit_code == 2 and "not the table w2n2-delaney was trained on" in result.output

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from molattr.data.tables import file_kind
 from molattr.errors import InputFileError
 from molattr.resources import datasets_dir
 
@@ -69,14 +70,27 @@ def sha256_of(path: Path) -> str:
 
 
 def table_sha256(path: Path, r: Recipe) -> str:
-    """Hex SHA-256 of the recipe's SMILES and task columns as pandas writes them back: the same for
-    the copy the shipped models were trained on and for a download of the public file, whatever
-    their compression (gzip headers carry a time stamp), other columns or number formatting."""
-    columns = [r.smiles_column, *r.tasks]
+    """:func:`columns_sha256` of the recipe's SMILES and task columns: the same for the copy the
+    shipped models were trained on and for a download of the public file.
+
+    Raises:
+        InputFileError: a column of the recipe is missing, or the file cannot be read.
+    """
+    return columns_sha256(path, [r.smiles_column, *r.tasks], f"the {r.name} table")
+
+
+def columns_sha256(path: Path, columns: list[str], what: str = "the training table") -> str:
+    """Hex SHA-256 of a CSV's ``columns`` as pandas writes them back: the same whatever the file's
+    compression (gzip headers carry a time stamp), other columns or number formatting.
+
+    Raises:
+        InputFileError: a column is missing (``what`` names the expected table), or the file cannot be read.
+    """
+    sep = "\t" if file_kind(Path(path)) == "tsv" else ","
     try:
-        frame = pd.read_csv(path, usecols=columns)[columns]
-    except ValueError as exc:  # a column of the recipe is missing
-        raise InputFileError(f"{path}: not the {r.name} table ({exc})") from None
+        frame = pd.read_csv(path, usecols=columns, sep=sep)[columns]
+    except ValueError as exc:  # a column is missing
+        raise InputFileError(f"{path}: not {what} ({exc})") from None
     except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
         raise InputFileError(f"{path}: cannot read ({exc})") from exc
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()

@@ -22,7 +22,7 @@ from molattr.featurize import FeatureSpec
 from molattr.model_card import write_model_card
 from molattr.nn import WeaveConfig, WeaveModel
 from molattr.training.loop import TaskType, TrainConfig, train_model
-from molattr.data.moleculenet import sha256_of
+from molattr.data.moleculenet import columns_sha256, sha256_of
 
 
 @dataclass
@@ -101,6 +101,26 @@ def load_labelled(
     )
 
 
+def is_training_table(path: Path, config: dict, smiles_column: str = "smiles") -> bool:
+    """Whether ``path`` holds the table a checkpoint (its ``config``) was trained on: the same file,
+    or the same SMILES and task columns (:func:`~molattr.data.moleculenet.columns_sha256`) in another
+    copy, compressed again or downloaded.
+
+    Raises:
+        InputFileError: the file cannot be read.
+    """
+    data = config.get("data", {})
+    if sha256_of(path) == data.get("sha256"):
+        return True
+    if "table_sha256" not in data:
+        return False
+    columns = [data.get("smiles_column", smiles_column), *config["tasks"]]
+    try:
+        return columns_sha256(path, columns) == data["table_sha256"]
+    except InputFileError:
+        return False
+
+
 def train_from_file(
     path: str | Path,
     out: str | Path,
@@ -140,7 +160,9 @@ def train_from_file(
         "model_family": f"W{n_layers}N{d}",
         "description": description,
         "data": {
-            "file": Path(path).name, "sha256": sha256_of(Path(path)), "rows": data.n_rows,
+            "file": Path(path).name, "sha256": sha256_of(Path(path)),
+            "table_sha256": columns_sha256(Path(path), [smiles_column, *data.tasks]), "smiles_column": smiles_column,
+            "rows": data.n_rows,
             "used": len(data.graphs), "skipped": dict(data.skipped), "skipped_examples": data.skipped_examples,
         },
         "split": {"kind": split, "fractions": list(fractions), "seed": train_config.seed, "sizes": parts.sizes()},
