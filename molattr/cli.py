@@ -620,6 +620,11 @@ def train(data: Path | None, dataset: str | None, out: Path, tasks: str | None, 
     click.echo(f"rows: {account['rows']}, used: {account['used']}, skipped: {_counts(account['skipped'])}")
     for line in account["skipped_examples"]:
         click.echo(f"  skipped {line}")
+    repeated = summary["split"]["repeated_in_train"]
+    if any(repeated.values()):
+        click.echo(f"the {split_kind} split puts {repeated['valid']} validation and {repeated['test']} test molecules also "
+                   "in train (the same molecule in other rows, or a salt and its parent): those metrics are not all "
+                   "on new molecules; --split scaffold keeps them apart")
     click.echo(_metrics_text(summary["metrics"]))
     click.echo(f"checkpoint -> {out}")
 

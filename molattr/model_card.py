@@ -14,6 +14,16 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
 
 
+def _repeated_note(split: dict) -> str:
+    """A sentence on validation and test molecules that are also in train (none where the config does not say)."""
+    repeated = split.get("repeated_in_train")
+    if not repeated or not any(repeated.values()):
+        return ""
+    return (f" In the `{split['kind']}` split {repeated['valid']} validation and {repeated['test']} test molecules are also "
+            "training molecules (repeated rows, or a salt and its parent, sometimes labelled differently)"
+            + (": its test metrics are not all on new molecules." if repeated["test"] else "; its test molecules are all new."))
+
+
 def _split_summary(config: dict) -> dict:
     test = config["metrics"].get("test", {})
     return {
@@ -119,7 +129,7 @@ def render_card(config: dict) -> str:
         f"Each split is a separate training run with the same settings and seed {config['split']['seed']}; "
         f"the shipped weights are the `{config['split']['kind']}` run. Fractions train/valid/test "
         f"{'/'.join(str(f) for f in config['split']['fractions'])}; early stopping on the validation "
-        f"{'loss' if _monitored(train) == 'loss' else metric}.",
+        f"{'loss' if _monitored(train) == 'loss' else metric}.{_repeated_note(config['split'])}",
         "",
         "| split | train/valid/test molecules | best epoch | valid mean " + metric + " | test mean " + metric
         + (" | test R² |" if not classification else " |"),

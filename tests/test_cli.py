@@ -359,3 +359,18 @@ def test_a_recompressed_copy_of_the_training_table_rebuilds_the_split(tmp_path: 
     frame.to_csv(copy, index=False)
     result = CliRunner().invoke(main, ["evaluate", str(copy), "-m", "w2n2-delaney", "--part", "test"])
     assert result.exit_code == 2 and "not the table w2n2-delaney was trained on" in result.output
+
+
+def test_train_counts_molecules_on_both_sides_of_a_random_split(labelled_csv: Path, tmp_path: Path) -> None:
+    """The same molecules again as their hydrochloride salts: the salt and its parent are one molecule to the network."""
+    frame = pd.read_csv(labelled_csv)
+    salts = frame.assign(smiles=frame["smiles"] + ".Cl")
+    doubled = tmp_path / "doubled.csv"
+    pd.concat([frame, salts]).to_csv(doubled, index=False)
+    out = tmp_path / "m"
+    result = CliRunner().invoke(main, ["train", str(doubled), "-o", str(out), "--layers", "1", "--epochs", "1",
+                                       "--batch-size", "64"])
+    assert result.exit_code == 0, result.output
+    repeated = json.loads((out / "config.json").read_text())["split"]["repeated_in_train"]
+    assert repeated["test"] > 0 and f"{repeated['test']} test molecules also in train" in result.output
+    assert f"{repeated['test']} test molecules are also training molecules" in (out / "README.md").read_text()

@@ -11,7 +11,7 @@ import pytest
 import torch
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-from molattr.data.splits import make_split, random_split, scaffold_split
+from molattr.data.splits import Split, make_split, random_split, scaffold_split
 from molattr.errors import InputFileError
 from molattr.scoring import raw_scores
 from molattr.featurize import FeatureSpec, featurize
@@ -183,3 +183,9 @@ def test_monitor_loss_keeps_the_epoch_with_the_lowest_validation_loss():
     kept = masked_loss(torch.from_numpy(raw_scores(result.model, [graphs[k] for k in split.valid])),
                        torch.from_numpy(labels[split.valid]), "classification", _pos_weight(labels[split.train])).item()
     assert kept == pytest.approx(min(losses), rel=1e-5)
+
+
+def test_repeated_molecules_across_a_random_split_are_counted():
+    split = Split(train=np.array([0, 1, 2]), valid=np.array([3, 4]), test=np.array([5, 6]))
+    keys = ["CCO", "CCN", "c1ccccc1", "CCO", "CCC", "CCN", "CCCl"]
+    assert split.repeated_in_train(keys) == {"valid": 1, "test": 1}

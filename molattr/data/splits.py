@@ -25,6 +25,13 @@ class Split:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
 
+    def repeated_in_train(self, keys: Sequence[str]) -> dict[str, int]:
+        """Validation and test rows whose ``keys[row]`` (e.g. the canonical SMILES of the molecule a
+        network sees) is also a training row's: a random split of rows can put one molecule, or a
+        salt and its parent, on both sides, so that test metrics are not all on new molecules."""
+        seen = {keys[k] for k in self.train}
+        return {part: int(sum(keys[k] in seen for k in rows)) for part, rows in (("valid", self.valid), ("test", self.test))}
+
 
 def _check_fractions(fractions: tuple[float, float, float]) -> None:
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:

@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from rdkit import Chem
 
 from molattr import jsonio
 from molattr.checkpoint import save_checkpoint
+from molattr.chem import parse_smiles
 from molattr.data.featurize_rows import featurize_rows
 from molattr.data.splits import SplitKind, make_split
 from molattr.data.tables import read_molecules
@@ -101,6 +103,11 @@ def load_labelled(
     )
 
 
+def _molecule_keys(smiles: list[str], spec: FeatureSpec) -> list[str]:
+    """Canonical SMILES of the molecule a network sees for each (usable) row."""
+    return [Chem.MolToSmiles(parse_smiles(text, spec.fragments).mol) for text in smiles]
+
+
 def is_training_table(path: Path, config: dict, smiles_column: str = "smiles") -> bool:
     """Whether ``path`` holds the table a checkpoint (its ``config``) was trained on: the same file,
     or the same SMILES and task columns (:func:`~molattr.data.moleculenet.columns_sha256`) in another
@@ -165,7 +172,8 @@ def train_from_file(
             "rows": data.n_rows,
             "used": len(data.graphs), "skipped": dict(data.skipped), "skipped_examples": data.skipped_examples,
         },
-        "split": {"kind": split, "fractions": list(fractions), "seed": train_config.seed, "sizes": parts.sizes()},
+        "split": {"kind": split, "fractions": list(fractions), "seed": train_config.seed, "sizes": parts.sizes(),
+                  "repeated_in_train": parts.repeated_in_train(_molecule_keys(data.smiles, spec))},
         "training": {
             **train_config.to_dict(), "monitored": result.monitored, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
             "seconds": round(time.time() - started, 1), "torch": torch.__version__, "python": platform.python_version(),
