@@ -94,7 +94,7 @@ def iter_records(source: str | Path, input_format: str | None = None, smiles_col
 
 
 def count_records(source: str | Path, input_format: str | None = None) -> int | None:
-    """Rows in a file, by a fast pass over its bytes, for progress bars (``None`` for standard input
+    r"""Rows in a file, by a fast pass over its bytes, for progress bars (``None`` for standard input
     and anything else that is not a regular file: a pipe cannot be read twice).
 
     ``.smi``: lines, minus a ``SMILES`` header; CSV/TSV: lines minus the header (more than the
