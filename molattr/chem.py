@@ -1,6 +1,7 @@
 """SMILES -> sanitized RDKit molecule, with clear errors and documented salt handling."""
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,17 @@ class ParsedMolecule:
 #: Longer SMILES are ``too_large`` before RDKit sees them (the longest MoleculeNet SMILES has a
 #: few hundred characters; RDKit's parser crashes on tens of thousands).
 MAX_SMILES_CHARS = 10_000
+
+
+def smiles_of(item: object) -> object:
+    """What a list of molecules holds, as SMILES for :func:`parse_smiles`: a missing value (``None``,
+    NaN) is ``""`` (status ``empty``), an RDKit molecule its SMILES (hydrogens written as atoms are
+    dropped again when parsed); anything else is passed on for :func:`parse_smiles` to judge."""
+    if item is None or (isinstance(item, float) and math.isnan(item)):
+        return ""
+    if isinstance(item, Chem.Mol):
+        return Chem.MolToSmiles(item)
+    return item
 
 
 def parse_smiles(smiles: str, fragments: FragmentPolicy = "largest") -> ParsedMolecule:

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import torch
+from rdkit import Chem
 from torch_geometric.data import Data
 
 from molattr.checkpoint import Checkpoint, Model, as_checkpoint
+from molattr.chem import smiles_of
 from molattr.data.featurize_rows import featurize_rows
 from molattr.data.row_limits import RowLimits
 from molattr.errors import FeaturizationMismatchError, InputFileError
@@ -68,15 +70,19 @@ def predict_table(checkpoint: Checkpoint, table: pd.DataFrame, batch_size: int =
     return pd.concat([out, pd.DataFrame(values, columns=checkpoint.tasks)], axis=1)
 
 
-def predict(model: Model, smiles: str | Sequence[str], ids: Sequence[str] | None = None,
+def predict(model: Model, smiles: str | Chem.Mol | Sequence[str | Chem.Mol], ids: Sequence[str] | None = None,
             limits: RowLimits = RowLimits()) -> pd.DataFrame:
     """Predict one SMILES or a list of them with ``model`` (a loaded checkpoint, a shipped name or a
-    checkpoint folder); see :func:`predict_table` for the columns and ``limits``.
+    checkpoint folder); see :func:`predict_table` for the columns and ``limits``. RDKit molecules
+    are predicted as their SMILES; ``None`` or NaN is an ``empty`` row.
 
     Raises:
-        InputFileError: ``ids`` of another length than ``smiles``.
+        InputFileError: ``ids`` of another length than ``smiles``, or a DataFrame (use :func:`molattr.score`).
     """
-    smiles = [smiles] if isinstance(smiles, str) else list(smiles)
+    if isinstance(smiles, pd.DataFrame):
+        raise InputFileError("predict takes SMILES or RDKit molecules; for a table use "
+                             "molattr.score(model, table, smiles_column=..., id_column=...)")
+    smiles = [smiles_of(s) for s in ([smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles))]
     ids = [str(k) for k in range(len(smiles))] if ids is None else list(ids)
     if len(ids) != len(smiles):
         raise InputFileError(f"{len(ids)} ids for {len(smiles)} SMILES")

@@ -5,6 +5,7 @@ import copy
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +22,7 @@ from molattr.attribution import (
 )
 from molattr.attribution.pass_threads import torch_threads
 from molattr.checkpoint import Checkpoint, load_checkpoint
-from molattr.errors import AttributionInputError, FeaturizationMismatchError, NonFiniteOutputError
+from molattr.errors import AttributionInputError, FeaturizationMismatchError, InvalidMoleculeError, NonFiniteOutputError
 from molattr.featurize import FeatureSpec, featurize
 from molattr.nn import PyGModelWrapper
 from tests.conftest import make_weave
@@ -774,6 +775,20 @@ def test_attribute_each_raises_wrong_arguments_once_and_splits_baseline_lists():
     for g, base, a in zip(graphs[:2], halves[:2], results[:2]):
         expected = ig.attribute(g, baseline=base, method="gauss_legendre", n_steps=4)
         np.testing.assert_allclose(a.atom_attr, expected.atom_attr, rtol=1e-12)
+
+
+def test_attribute_each_takes_one_molecule_or_any_collection():
+    """One SMILES is one molecule (not its characters); a Series, an array or a generator is a list."""
+    ig = ig64(weave())
+    kwargs = {"target": 0, "method": "gauss_legendre", "n_steps": 4}
+    one = attribute_each(ig, "CCO", **kwargs)
+    assert len(one) == 1 and one[0].smiles == "CCO"
+    for given in (pd.Series(["CCO", "c1ccncc1"]), np.array(["CCO", "c1ccncc1"]), (s for s in ["CCO", "c1ccncc1"])):
+        assert [a.smiles for a in attribute_each(ig, given, **kwargs)] == ["CCO", "c1ccncc1"]
+    mixed = attribute_each(ig, (s for s in ["CCO", "C1CC("]), **kwargs)  # the one-by-one fallback of a generator
+    assert mixed[0].smiles == "CCO" and isinstance(mixed[1], InvalidMoleculeError)
+    with pytest.raises(AttributionInputError, match=r"got bytes"):
+        ig.attribute(b"CCO")
 
 
 def test_cuda_device_refused_without_cuda_or_matches_cpu():

@@ -82,6 +82,14 @@ def test_shared_scale_in_grids():
             draw_grid([weak, strong], **bad)
 
 
+def test_a_picture_is_saved_under_its_own_format(tmp_path):
+    picture = draw_heatmap(map_attribution(planted_attribution(PHENOL, {0: 1.0})))  # SVG by default
+    with pytest.raises(AttributionInputError, match=r"this picture is SVG; draw it with image_format='png'"):
+        picture.save(tmp_path / "heat.png")
+    assert not (tmp_path / "heat.png").exists()
+    assert picture.save(tmp_path / "heat.svg").read_text().startswith("<?xml")
+
+
 def test_own_scales_are_named_in_the_legends(monkeypatch):
     """Without a shared colour bar each panel's legend gives its limit."""
     weak = map_attribution(planted_attribution(PHENOL, {4: 0.5}), "atoms_only")

@@ -187,3 +187,16 @@ def test_nan_values_stay_on_their_atom():
     a = planted_attribution("CCO", {0: float("nan"), 2: 1.0})
     m = map_attribution(a, "atoms_only")
     assert np.isnan(m.atom_values[0]) and m.atom_values[2] == 1.0 and m.atom_values[1] == 0.0
+
+
+def test_a_named_molecule_keeps_its_title_in_sdf(tmp_path):
+    mol = Chem.MolFromSmiles("NC(=O)c1ccccc1O")
+    mol.SetProp("_Name", "CHEMBL-like")
+    spec = molattr.FeatureSpec(preset="full", max_distance=2)
+    ig = molattr.IntegratedGradients(make_weave(spec, n_tasks=1), spec=spec, device="cpu")
+    named, plain = (map_attribution(a) for a in ig.attribute([mol, "NC(=O)c1ccccc1O"], target=0, method="gauss_legendre",
+                                                             n_steps=4))
+    assert annotate_mol(named).GetProp("_Name") == "CHEMBL-like"
+    assert annotate_mol(plain).GetProp("_Name") == "NC(=O)c1ccccc1O"
+    titles = [m.GetProp("_Name") for m in Chem.SDMolSupplier(str(write_sdf([named, plain], tmp_path / "t.sdf")))]
+    assert titles == ["CHEMBL-like", "NC(=O)c1ccccc1O"]

@@ -349,3 +349,17 @@ def test_an_interrupted_parquet_run_names_its_parts_folder(tmp_path, planted, mo
     result = CliRunner().invoke(main, ["score", str(planted), "-o", str(out), "--chunk-size", "4", "--no-progress"])
     assert result.exit_code == 130
     assert f"the rows done so far are in {out}.parts;" in result.output and (tmp_path / "s.parquet.parts").is_dir()
+
+
+def test_molecules_given_as_rdkit_mols_or_missing_values(checkpoint):
+    """predict and score take RDKit molecules (as their SMILES) and treat None and NaN as empty rows."""
+    with_h = Chem.AddHs(Chem.MolFromSmiles("c1ccccc1O"))
+    predicted = molattr.predict(checkpoint, [with_h, "c1ccccc1O", None, float("nan")])
+    assert list(predicted["status"]) == ["ok", "ok", "empty", "empty"]
+    np.testing.assert_allclose(predicted.iloc[0, 4:].to_numpy(float), predicted.iloc[1, 4:].to_numpy(float), rtol=1e-6)
+    assert list(molattr.predict(checkpoint, with_h)["status"]) == ["ok"]
+    scored = molattr.score(checkpoint, [with_h, None, float("nan"), "c1ccccc1O"])
+    assert list(scored["status"]) == ["ok", "empty", "empty", "ok"]
+    assert scored.loc[0, "NR-AhR"] == pytest.approx(scored.loc[3, "NR-AhR"], rel=1e-6)
+    with pytest.raises(InputFileError, match="for a table use molattr.score"):
+        molattr.predict(checkpoint, pd.DataFrame({"smiles": ["CCO"]}))

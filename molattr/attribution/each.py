@@ -1,15 +1,13 @@
 """Attribute many molecules so that one molecule's failure does not cost the others."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from molattr.attribution.inputs import Molecule
+from molattr.attribution.inputs import Molecules, molecule_list
 from molattr.attribution.integrated_gradients import IntegratedGradients, is_baseline_list
 from molattr.attribution.result import Attribution
 from molattr.errors import MolattrError
 
 
-def attribute_each(ig: IntegratedGradients, molecules: Sequence[Molecule], target: int | str,
+def attribute_each(ig: IntegratedGradients, molecules: Molecules, target: int | str,
                    **kwargs) -> list[Attribution | MolattrError]:
     """One attribution per molecule, or the error that molecule raised.
 
@@ -24,10 +22,11 @@ def attribute_each(ig: IntegratedGradients, molecules: Sequence[Molecule], targe
     request = {k: kwargs[k] for k in ("output", "method", "n_steps", "tolerance", "attribution_tolerance", "max_steps")
                if k in kwargs}
     ig.check_request(target, **request)
+    molecules, _ = molecule_list(molecules)  # one SMILES is one molecule, not its characters
     if not molecules:
         return []
     try:
-        return list(ig.attribute(list(molecules), target=target, **kwargs))
+        return list(ig.attribute(molecules, target=target, **kwargs))
     except MolattrError as exc:
         if len(molecules) == 1:
             return [exc]

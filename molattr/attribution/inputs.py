@@ -53,6 +53,21 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return device
 
 
+def molecule_list(molecules: Molecules) -> tuple[list[Molecule], bool]:
+    """``molecules`` as a list (a list, tuple, Series, array or generator of them), and whether one
+    molecule (a SMILES, RDKit Mol or graph) was given rather than a collection.
+
+    Raises:
+        AttributionInputError: neither a molecule nor a collection of them (``bytes`` included).
+    """
+    if isinstance(molecules, (str, Chem.Mol, Data)):
+        return [molecules], True
+    if isinstance(molecules, (bytes, bytearray)) or not isinstance(molecules, Iterable):
+        raise AttributionInputError(f"expected a SMILES, an RDKit Mol, a featurized graph or a list of them "
+                                    f"(got {type(molecules).__name__})")
+    return list(molecules), False
+
+
 @dataclass
 class AttributedModel:
     """A model with what attribution needs to know about it.
@@ -89,11 +104,7 @@ class AttributedModel:
             InvalidMoleculeError: a SMILES or molecule that cannot be featurized.
             FeaturizationMismatchError: a graph featurized with another spec, or of other widths.
         """
-        single = isinstance(molecules, (str, Chem.Mol, Data))
-        if not single and not isinstance(molecules, Iterable):
-            raise AttributionInputError(f"expected a SMILES, an RDKit Mol, a featurized graph or a list of them "
-                                        f"(got {type(molecules).__name__})")
-        items = [molecules] if single else list(molecules)
+        items, single = molecule_list(molecules)
         if not items:
             raise AttributionInputError("no molecules to attribute (got an empty list)")
         return [self._graph(item) for item in items], single

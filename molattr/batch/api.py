@@ -4,11 +4,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from rdkit import Chem
 from tqdm.auto import tqdm
 
 from molattr.attribution.inputs import Molecules
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.batch.prepare import Preparer
+from molattr.chem import smiles_of
 from molattr.data.row_limits import RowLimits
 from molattr.batch.run import DEFAULT_CHUNK_SIZE, chunked
 from molattr.batch.scorer import AttributionOptions, Scorer
@@ -17,14 +19,15 @@ from molattr.data.records import Record
 from molattr.errors import InputFileError
 from molattr.mapping.molecule_map import AtomRule, MoleculeMap, map_attribution
 
-def score(model: Model, molecules: Sequence[str] | pd.DataFrame, attribute: int | str | None = None,
+def score(model: Model, molecules: Sequence[str | Chem.Mol] | pd.DataFrame, attribute: int | str | None = None,
           smiles_column: str = "smiles", id_column: str | None = None, limits: RowLimits = RowLimits(),
           workers: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE, device: str = "auto", progress: bool = False,
           **attribution_options) -> pd.DataFrame:
     """Predictions for every task of ``model`` (a shipped name, a checkpoint folder or a loaded
     checkpoint) and, with ``attribute=<task>``, integrated-gradients columns for that task.
 
-    ``molecules``: SMILES strings, or a DataFrame with ``smiles_column`` (and ``id_column``).
+    ``molecules``: SMILES strings or RDKit molecules (scored as their SMILES), or a DataFrame with
+    ``smiles_column`` (and ``id_column``); a missing value is an ``empty`` row.
     ``attribution_options``: :class:`AttributionOptions` fields (``method``, ``n_steps``,
     ``tolerance``, ``top_k``, ``heatmap_dir``, ...). ``progress``: a progress bar on stderr.
     Returns one row per molecule, in order, with ``status`` and ``error`` (the columns and
@@ -72,11 +75,11 @@ def _records(molecules: Sequence[str] | pd.DataFrame, smiles_column: str, id_col
         for column in (smiles_column, id_column):
             if column is not None and column not in molecules.columns:
                 raise InputFileError(f"no column {column!r} in the table (columns: {', '.join(map(str, molecules.columns))})")
-        smiles = ["" if pd.isna(s) else str(s) for s in molecules[smiles_column]]
+        smiles = [str(smiles_of(s)) for s in molecules[smiles_column]]
         ids = [str(v) for v in molecules[id_column]] if id_column else [str(v) for v in molecules.index]
-    elif isinstance(molecules, str):
-        smiles, ids = [molecules], ["0"]
+    elif isinstance(molecules, (str, Chem.Mol)):
+        smiles, ids = [str(smiles_of(molecules))], ["0"]
     else:
-        smiles = ["" if s is None else str(s) for s in molecules]
+        smiles = [str(smiles_of(s)) for s in molecules]
         ids = [str(k) for k in range(len(smiles))]
     return [Record(row=k, line=k + 1, id=i, text=s) for k, (i, s) in enumerate(zip(ids, smiles))]

@@ -36,8 +36,16 @@ class Picture:
     data: str | bytes
 
     def save(self, path: str | Path) -> Path:
-        """Write the picture to ``path``; returns the path."""
+        """Write the picture to ``path``; returns the path.
+
+        Raises:
+            AttributionInputError: a ``.png``/``.svg`` name for a picture of the other format.
+        """
         path = Path(path)
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix in ("png", "svg") and suffix != self.format:
+            raise AttributionInputError(f"{path}: this picture is {self.format.upper()}; draw it with "
+                                        f"image_format={suffix!r} to save a .{suffix}, or name the file .{self.format}")
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(self.data, bytes):
             path.write_bytes(self.data)

@@ -23,6 +23,7 @@ def annotate_mol(molecule_map: MoleculeMap) -> Chem.Mol:
     rule as ``molattr_*`` properties, plus the per-atom values as an RDKit atom property list
     (so SDF keeps them: ``atom.dprop.molattr_attribution``) and the per-bond values, in bond
     order, as ``molattr_bond_attributions`` (space-separated, SDF has no bond property block).
+    The title (``_Name``) is the molecule's own, or the attributed SMILES where it has none.
     """
     mol = Chem.Mol(molecule_map.mol)
     a = molecule_map.attribution
@@ -40,7 +41,7 @@ def annotate_mol(molecule_map: MoleculeMap) -> Chem.Mol:
     for name, value in (("prediction", a.prediction), ("baseline_prediction", a.baseline_prediction),
                         ("gap", a.gap), ("relative_gap", a.relative_gap), ("non_bonded_remainder", molecule_map.non_bonded_remainder)):
         mol.SetDoubleProp(f"molattr_{name}", float(value))
-    if a.smiles:
+    if a.smiles and not (mol.HasProp("_Name") and mol.GetProp("_Name").strip()):  # a named molecule keeps its name
         mol.SetProp("_Name", a.smiles)
     return mol
 
