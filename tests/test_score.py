@@ -363,3 +363,15 @@ def test_molecules_given_as_rdkit_mols_or_missing_values(checkpoint):
     assert scored.loc[0, "NR-AhR"] == pytest.approx(scored.loc[3, "NR-AhR"], rel=1e-6)
     with pytest.raises(InputFileError, match="for a table use molattr.score"):
         molattr.predict(checkpoint, pd.DataFrame({"smiles": ["CCO"]}))
+
+
+def test_score_takes_target_as_an_alias_and_names_unknown_options(checkpoint):
+    aliased = molattr.score(checkpoint, ["CCO"], target="NR-AhR", method="gauss_legendre", n_steps=8)
+    assert aliased.loc[0, "attributed_task"] == "NR-AhR"
+    with pytest.raises(InputFileError, match="the task is given twice"):
+        molattr.score(checkpoint, ["CCO"], attribute="NR-AhR", target=1)
+    with pytest.raises(InputFileError, match=r"unknown attribution option\(s\) \['return_interior'\]; score takes output"):
+        molattr.score(checkpoint, ["CCO"], attribute="NR-AhR", return_interior=True)
+    # explain passes the engine's settings on
+    mapped = molattr.explain(checkpoint, "CCO", target=0, threads=1, dtype=torch.float64, method="gauss_legendre", n_steps=8)
+    assert mapped.attribution.atom_attr.dtype == np.float64

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import pandas as pd
+import torch
 from rdkit import Chem
 from tqdm.auto import tqdm
 
@@ -39,6 +41,14 @@ def score(model: Model, molecules: Sequence[str | Chem.Mol] | pd.DataFrame, attr
     """
     checkpoint = as_checkpoint(model)
     records = _records(molecules, smiles_column, id_column)
+    if "target" in attribution_options:  # explain's and attribute's name for the task
+        if attribute is not None:
+            raise InputFileError("the task is given twice: pass attribute=<task> (or its alias target=), not both")
+        attribute = attribution_options.pop("target")
+    known = [f.name for f in fields(AttributionOptions) if f.name != "target"]
+    unknown = sorted(set(attribution_options) - set(known))
+    if unknown:
+        raise InputFileError(f"unknown attribution option(s) {unknown}; score takes {', '.join(known)}")
     options = AttributionOptions(target=attribute, **attribution_options) if attribute is not None else None
     if options is None and attribution_options:
         raise InputFileError(f"attribution options {sorted(attribution_options)} given without attribute=<task>")
@@ -53,10 +63,12 @@ def score(model: Model, molecules: Sequence[str | Chem.Mol] | pd.DataFrame, attr
 
 
 def explain(model: Model, molecules: Molecules, target: int | str, atom_rule: AtomRule = "all_pairs", device: str = "auto",
+            dtype: torch.dtype = torch.float32, max_atoms_per_pass: int | None = None, threads: int | None = None,
             **attribute_kwargs) -> MoleculeMap | list[MoleculeMap]:
     """Integrated gradients of ``target`` mapped onto each molecule (SMILES, RDKit ``Mol`` or a
     list): a :class:`MoleculeMap` with ``atoms()``, ``bonds()``, ``features()``, ``shares()``,
-    ready for :func:`molattr.draw.draw_heatmap`. ``attribute_kwargs`` go to
+    ready for :func:`molattr.draw.draw_heatmap`. ``device``, ``dtype``, ``max_atoms_per_pass`` and
+    ``threads`` are :class:`IntegratedGradients`'; ``attribute_kwargs`` go to
     :meth:`IntegratedGradients.attribute` (``method``, ``n_steps``, ``return_interior`` ...).
 
     Example::
@@ -64,7 +76,9 @@ def explain(model: Model, molecules: Molecules, target: int | str, atom_rule: At
         aspirin = molattr.explain("w2n2-tox21", "CC(=O)Oc1ccccc1C(=O)O", target="SR-MMP")
         aspirin.top(aspirin.atoms(), 3)
     """
-    result = IntegratedGradients(as_checkpoint(model), device=device).attribute(molecules, target=target, **attribute_kwargs)
+    ig = IntegratedGradients(as_checkpoint(model), device=device, dtype=dtype, max_atoms_per_pass=max_atoms_per_pass,
+                             threads=threads)
+    result = ig.attribute(molecules, target=target, **attribute_kwargs)
     if isinstance(result, list):
         return [map_attribution(a, atom_rule) for a in result]
     return map_attribution(result, atom_rule)
