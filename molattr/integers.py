@@ -1,6 +1,7 @@
-"""The one test for count-like arguments (steps, samples, indices, distances)."""
+"""The one test for count-like arguments (steps, samples, indices, distances), and for real-valued ones."""
 from __future__ import annotations
 
+import numbers
 import operator
 
 import numpy as np
@@ -15,3 +16,8 @@ def is_integer_at_least(value: object, minimum: int) -> bool:
         return operator.index(value) >= minimum
     except TypeError:
         return False
+
+
+def is_real_number(value: object) -> bool:
+    """True for a real number (Python, NumPy), NaN and infinities included; not for a bool or a string."""
+    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))

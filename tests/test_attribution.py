@@ -701,9 +701,48 @@ class _Constant(nn.Module):
         return self.value.expand(n, 1) + 0 * x.sum()  # formally depends on x, with zero gradient
 
 
+class _Detached(nn.Module):
+    """Scores from trainable weights on detached inputs: a score with a gradient, none to the inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weights = nn.Linear(SPEC.n_atom_features, 1).double()
+
+    def forward(self, x, edge_index, edge_attr, batch=None, num_graphs=None):
+        n = 1 if num_graphs is None else num_graphs
+        batch = torch.zeros(x.shape[0], dtype=torch.long) if batch is None else batch
+        return torch.zeros(n, 1, dtype=x.dtype).index_add(0, batch, self.weights(x.detach()))
+
+
 def test_model_that_ignores_its_inputs_is_refused():
     with pytest.raises(AttributionInputError, match="does not depend on the atom or pair features"):
         ig64(_Constant(1.0)).attribute("CCO")
+    # detached inputs had given all-zero attributions and a 100% gap, with no error
+    for method in ("trapezoid", "adaptive"):
+        with pytest.raises(AttributionInputError, match="no gradient path from the inputs"):
+            ig64(_Detached()).attribute("CCO", method=method, n_steps=4)
+    # the comparators refuse such a model as integrated gradients does
+    for comparator in (lambda ig: input_gradients(ig, "CCO"),
+                       lambda ig: smoothgrad_integrated_gradients(ig, "CCO", n_steps=3, n_samples=2)):
+        with pytest.raises(AttributionInputError, match="does not depend on the atom or pair features"):
+            comparator(ig64(_Constant(1.0)))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"method": "adaptive", "tolerance": "0.1"}, r"tolerance must be in \(0, 1\) \(got '0.1'\)"),
+    ({"method": "adaptive", "attribution_tolerance": True}, "attribution_tolerance must be > 0"),
+    ({"method": "gauss_legendre", "n_steps": 10**6}, "over 4096 Gauss-Legendre nodes"),
+    ({"baseline": [None]}, "baseline 0 of the list is a NoneType, not a featurized graph"),
+])
+def test_bad_real_arguments_and_baseline_entries_are_named(kwargs, match):
+    with pytest.raises(AttributionInputError, match=match):
+        ig64(weave()).attribute(["CCO"], **kwargs)
+
+
+def test_smoothgrad_noise_level_must_be_a_number():
+    for bad in (True, None, "0.1", -0.1):
+        with pytest.raises(AttributionInputError, match="noise_level must be >= 0"):
+            smoothgrad_integrated_gradients(ig64(weave()), "CCO", n_steps=3, n_samples=2, noise_level=bad)
 
 
 @pytest.mark.parametrize("passes", [{}, {"max_atoms_per_pass": 5, "threads": 2}])

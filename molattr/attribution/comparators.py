@@ -9,11 +9,11 @@ from torch import Tensor
 from molattr.attribution.baselines import graph_generator
 from molattr.attribution.engine import Output, PathInput, PathResult, integrate_fixed
 from molattr.attribution.inputs import Molecules
-from molattr.attribution.integrated_gradients import Baseline, IntegratedGradients
+from molattr.attribution.integrated_gradients import Baseline, IntegratedGradients, check_dependence
 from molattr.attribution.quadrature import Method, check_n_steps, parse_method
 from molattr.attribution.result import Attribution
 from molattr.errors import AttributionInputError
-from molattr.integers import is_integer_at_least
+from molattr.integers import is_integer_at_least, is_real_number
 
 
 def input_gradients(ig: IntegratedGradients, molecules: Molecules, target: int | str = 0, output: Output = "logit",
@@ -38,6 +38,7 @@ def input_gradients(ig: IntegratedGradients, molecules: Molecules, target: int |
 
     method = "gradient_x_input" if times_input else "gradient"
     results = [ig.combine(g, p, r, index, name, output, method, False, as_gradient) for g, p, r in zip(graphs, paths, per_path)]
+    check_dependence(results, per_path)
     return results[0] if single else results
 
 
@@ -60,7 +61,7 @@ def smoothgrad_integrated_gradients(
     if fixed is Method.ADAPTIVE:
         raise AttributionInputError("smoothgrad needs a fixed rule (got method='adaptive')")
     check_n_steps(fixed, n_steps)
-    if not noise_level >= 0:
+    if not (is_real_number(noise_level) and noise_level >= 0):
         raise AttributionInputError(f"noise_level must be >= 0 (got {noise_level!r})")
     graphs, single = ig.model.graphs(molecules)
     index, name, select = ig.selector(graphs[0], target, output)
@@ -73,6 +74,7 @@ def smoothgrad_integrated_gradients(
         attribution = ig.combine(g, p, r, index, name, output, f"smoothgrad_{fixed.value}", False)
         attribution.extra.update(clean_prediction=float(c), n_samples=n_samples, noise_level=noise_level)
         results.append(attribution)
+    check_dependence(results, per_path)
     return results[0] if single else results
 
 

@@ -156,6 +156,9 @@ class PathIntegrator:
             raise AttributionInputError("the model's output does not depend on the atom or pair features "
                                         "(no gradient path from the inputs); nothing to attribute")
         gx, ge = torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
+        if gx is None and ge is None:  # the score depends on parameters only (inputs detached, or unused)
+            raise AttributionInputError("the model's output does not depend on the atom or pair features "
+                                        "(no gradient path from the inputs); nothing to attribute")
         gx = torch.zeros_like(batch.x) if gx is None else gx
         ge = torch.zeros_like(batch.edge_attr) if ge is None else ge
         if not (torch.isfinite(gx).all() and torch.isfinite(ge).all()):

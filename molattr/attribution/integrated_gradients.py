@@ -22,7 +22,7 @@ from molattr.attribution.result import Attribution, InteriorCurve
 from molattr.checkpoint import Checkpoint
 from molattr.errors import AttributionInputError
 from molattr.featurize import FeatureSpec
-from molattr.integers import is_integer_at_least
+from molattr.integers import is_integer_at_least, is_real_number
 
 Baseline = None | Data | Sequence[Data] | ReferenceBaselines
 #: Atoms per forward/backward pass when not given: CPU caches favour small passes, GPUs large ones.
@@ -152,7 +152,7 @@ class IntegratedGradients:
             self.combine(g, p, rs, index, name, output, method.value, return_interior)
             for g, p, rs in zip(graphs, paths, per_path)
         ]
-        _check_dependence(results, per_path)
+        check_dependence(results, per_path)
         return results[0] if single else results
 
     # -- building blocks, shared with the comparators ---------------------------------------
@@ -222,6 +222,9 @@ class IntegratedGradients:
         if isinstance(baseline, Data):
             return graph_paths(graph, baseline)
         if is_baseline_list(baseline):
+            if not isinstance(baseline[k], Data):
+                raise AttributionInputError(f"baseline {k} of the list is a {type(baseline[k]).__name__}, not a featurized "
+                                            "graph of its molecule")
             return graph_paths(graph, baseline[k])
         raise AttributionInputError(
             f"baseline must be None, a featurized graph, a list of graphs or ReferenceBaselines (got {type(baseline).__name__})"
@@ -303,9 +306,9 @@ def _check_baseline_count(baseline: Baseline, n_molecules: int) -> None:
 
 def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tolerance: float, max_steps: int) -> None:
     if method is Method.ADAPTIVE:
-        if not 0 < tolerance < 1:
+        if not (is_real_number(tolerance) and 0 < tolerance < 1):
             raise AttributionInputError(f"tolerance must be in (0, 1) (got {tolerance!r})")
-        if not attribution_tolerance > 0:
+        if not (is_real_number(attribution_tolerance) and attribution_tolerance > 0):
             raise AttributionInputError(f"attribution_tolerance must be > 0 (math.inf: off) (got {attribution_tolerance!r})")
         if not is_integer_at_least(max_steps, 2):
             raise AttributionInputError(f"max_steps must be an integer >= 2 (got {max_steps!r})")
@@ -313,7 +316,7 @@ def _check_steps(method: Method, n_steps: int, tolerance: float, attribution_tol
     check_n_steps(method, n_steps)
 
 
-def _check_dependence(attributions: list[Attribution], per_path: list[list[PathResult]]) -> None:
+def check_dependence(attributions: list[Attribution], per_path: list[list[PathResult]]) -> None:
     """A model whose integrated gradients are all zero and whose score never moves ignores its inputs."""
     moved = any(abs(a.delta) > 0 for a in attributions)
     gradient = any(bool(r.grad_x.any()) or bool(r.grad_e.any()) for rs in per_path for r in rs)

@@ -38,16 +38,25 @@ def parse_method(method: Method | str) -> Method:
         raise AttributionInputError(f"unknown method {method!r} (known: {known})") from None
 
 
+#: Most Gauss–Legendre nodes: NumPy's ``leggauss`` builds an n × n companion matrix (8 MB at 1024
+#: nodes, 80 GB at 10⁵), and a smooth path needs far fewer than this.
+MAX_GAUSS_LEGENDRE_NODES = 4096
+
+
 def check_n_steps(method: Method, n_steps: int) -> int:
     """``n_steps`` of a fixed rule, as an ``int`` (NumPy integers accepted).
 
     Raises:
-        AttributionInputError: not an integer (``True`` is not one), or fewer than the rule needs
-            (the trapezoid rule has both end points, so it needs 2).
+        AttributionInputError: not an integer (``True`` is not one), fewer than the rule needs
+            (the trapezoid rule has both end points, so it needs 2), or more Gauss–Legendre nodes
+            than :data:`MAX_GAUSS_LEGENDRE_NODES`.
     """
     minimum = 2 if method is Method.TRAPEZOID else 1
     if not is_integer_at_least(n_steps, minimum):
         raise AttributionInputError(f"n_steps must be an integer >= {minimum} for {method.value} (got {n_steps!r})")
+    if method is Method.GAUSS_LEGENDRE and n_steps > MAX_GAUSS_LEGENDRE_NODES:
+        raise AttributionInputError(f"n_steps={n_steps} is over {MAX_GAUSS_LEGENDRE_NODES} Gauss-Legendre nodes (NumPy "
+                                    "builds an n x n matrix for them); use fewer, or a Riemann rule")
     return int(n_steps)
 
 
