@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import rdkit
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -126,6 +127,10 @@ def load_checkpoint(name_or_path: str | Path, device: str | torch.device = "cpu"
         )
     if arch.n_tasks != len(config["tasks"]):
         raise CheckpointError(f"{folder / CONFIG}: {len(config['tasks'])} task names for {arch.n_tasks} outputs")
+    trained_with = config.get("training", {}).get("rdkit")
+    if trained_with and trained_with != rdkit.__version__:
+        warnings.warn(f"{folder.name} was trained with RDKit {trained_with}; this is RDKit {rdkit.__version__}, whose "
+                      "partial charges, pharmacophore rules or perception may give other features", stacklevel=2)
     model = WeaveModel(arch)
     _load_weights(folder, model)
     model.to(device).eval()

@@ -24,6 +24,11 @@ def _repeated_note(split: dict) -> str:
             + (": its test metrics are not all on new molecules." if repeated["test"] else "; its test molecules are all new."))
 
 
+def _rdkit(train: dict) -> str:
+    """", RDKit <version>" where the config records it (checkpoints trained before 2026-12-02 do not)."""
+    return f", RDKit {train['rdkit']}" if train.get("rdkit") else ""
+
+
 def _split_summary(config: dict) -> dict:
     test = config["metrics"].get("test", {})
     return {
@@ -33,7 +38,7 @@ def _split_summary(config: dict) -> dict:
 
 
 #: Training entries that describe one run's outcome, not its settings.
-_RUN_OUTCOME = ("best_epoch", "epochs_run", "seconds", "torch", "python", "monitored")
+_RUN_OUTCOME = ("best_epoch", "epochs_run", "seconds", "torch", "rdkit", "python", "monitored")
 
 
 def _settings(config: dict) -> dict:
@@ -169,7 +174,7 @@ def render_card(config: dict) -> str:
         f"({'logits' if classification else 'values in label units'}).",
         f"- Adam, learning rate {train['learning_rate']}{_schedule(train)}, weight decay {train['weight_decay']}, "
         f"batch {train['batch_size']}, up to {train['epochs']} epochs, patience {train['patience']}; stopped after "
-        f"{train['epochs_run']} epochs ({train['seconds']} s, torch {train['torch']}, CPU); kept the epoch with the "
+        f"{train['epochs_run']} epochs ({train['seconds']} s, torch {train['torch']}{_rdkit(train)}, CPU); kept the epoch with the "
         f"best validation {'loss' if _monitored(train) == 'loss' else 'metric'}"
         + (" (the validation metric was undefined)" if _monitored(train) != train.get("monitor", "metric") else "") + ".",
     ]

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import rdkit
 import torch
 
 from molattr.checkpoint import CONFIG, WEIGHTS, load_checkpoint, save_checkpoint
@@ -173,3 +175,13 @@ def test_json_files_hold_no_nan_or_infinity(tmp_path: Path, full_spec: FeatureSp
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text)["metrics"]["test"] == {"mean_roc_auc": None, "roc_auc": {"a": 0.5, "b": None}}
     assert jsonio.finite_or_none([1.0, (math.nan, -math.inf)]) == [1.0, [None, None]]
+
+
+def test_a_checkpoint_of_another_rdkit_version_loads_with_a_warning(saved: Path):
+    _edit_config(saved, lambda c: c.setdefault("training", {}).update(rdkit="2001.01.1"))
+    with pytest.warns(UserWarning, match=r"trained with RDKit 2001.01.1; this is RDKit .* may give other features"):
+        load_checkpoint(saved)
+    _edit_config(saved, lambda c: c["training"].update(rdkit=rdkit.__version__))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_checkpoint(saved)

@@ -628,3 +628,16 @@ def test_all_pairs_beyond_seven_bonds_have_zero_distance_block():
     distance_block = g_all.edge_attr[:, [PAIR_COLUMNS.index(c) for c in DISTANCE_COLUMNS]]
     assert float(distance_block[far].abs().sum()) == 0.0  # beyond 7 bonds: all-zero distance block
     assert torch.equal(distance_block[~far].sum(dim=1), torch.ones(int((~far).sum())))
+
+
+@pytest.mark.parametrize("smiles, atom, flags", [
+    ("CN(C)C", 1, [1.0, 0.0]),      # BaseFeatures.fdef counts a tertiary amine N as a donor (no H)
+    ("CC#N", 2, [0.0, 0.0]),        # ... and not a nitrile N as an acceptor
+    ("CC(=O)O", 3, [1.0, 1.0]),     # a hydroxyl O is both
+])
+def test_hbond_flags_are_rdkit_base_features_quirks_included(smiles, atom, flags):
+    """The paper's donor/acceptor flags, as RDKit's feature file defines them (README, Featurization)."""
+    spec = FeatureSpec()
+    graph = featurize(smiles, spec)
+    donor, acceptor = spec.atom_columns.index("atom:hbond_donor"), spec.atom_columns.index("atom:hbond_acceptor")
+    assert graph.x[atom, [donor, acceptor]].tolist() == flags

@@ -128,7 +128,10 @@ def _hybridization(atoms: list[Chem.Atom], n: int) -> np.ndarray:
 
 
 def _donor_acceptor(mol: Chem.Mol, n: int) -> np.ndarray:
-    """H-bond donor / acceptor flags from RDKit's ``BaseFeatures.fdef`` families."""
+    """H-bond donor / acceptor flags from RDKit's ``BaseFeatures.fdef`` families, as the paper used
+    them, quirks included: a tertiary amine or N,N-dialkyl amide N is a "donor"; a carboxylate O⁻,
+    a nitrile N or a furan O is not an "acceptor". Changing that would change the shipped models'
+    inputs."""
     out = np.zeros((n, 2), dtype=np.float32)
     factory = feature_factory()
     for column, family in enumerate(("Donor", "Acceptor")):

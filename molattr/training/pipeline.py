@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import rdkit
 import torch
 from rdkit import Chem
 
@@ -176,7 +177,8 @@ def train_from_file(
                   "repeated_in_train": parts.repeated_in_train(_molecule_keys(data.smiles, spec))},
         "training": {
             **train_config.to_dict(), "monitored": result.monitored, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-            "seconds": round(time.time() - started, 1), "torch": torch.__version__, "python": platform.python_version(),
+            "seconds": round(time.time() - started, 1), "torch": torch.__version__, "rdkit": rdkit.__version__,
+            "python": platform.python_version(),
         },
         "metrics": result.metrics,
     }
