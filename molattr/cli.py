@@ -23,7 +23,7 @@ from molattr.attribution.quadrature import Method, check_n_steps
 from molattr.checkpoint import CHECKPOINT_FILES, Checkpoint, load_checkpoint
 from molattr.data.moleculenet import locate, recipe
 from molattr.data.row_limits import DEFAULT_MAX_ATOMS, NAMED_ELEMENTS, RowLimits
-from molattr.data.tables import check_not_input, read_molecules
+from molattr.data.tables import check_not_input, existing_file, read_molecules
 from molattr.errors import AttributionInputError, InputFileError, MolattrError
 from molattr.featurize import FeatureSpec
 from molattr.predict import predict_table
@@ -41,13 +41,16 @@ def _example_input() -> Path:
 
 class _Group(click.Group):
     """Turn molattr errors and file-system errors (a missing input, an unwritable output) into one
-    clean line and exit code 1."""
+    clean line and exit code 1, and an interruption (Ctrl-C) into exit code 130."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except MolattrError as exc:
             _fail(str(exc))
+        except (KeyboardInterrupt, click.Abort):
+            click.secho("interrupted", fg="yellow", err=True)
+            sys.exit(130)
         except OSError as exc:
             _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
 
@@ -176,7 +179,7 @@ def _checked_steps(function: Command) -> Command:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("predictions.csv"),
               show_default=True, callback=lambda ctx, param, value: _table_path(value), help="Output table (.csv or .parquet).")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
-@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
+@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input (default: a column named 'id', else <file>:<line>).")
 @_limit_options
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the predictions as a table.")
 def predict(input_file: Path | None, model: str, output: Path, smiles_column: str, id_column: str | None,
@@ -226,7 +229,8 @@ def _options_given(names: tuple[str, ...]) -> list[str]:
 @click.option("--format", "input_format", type=click.Choice(["smi", "csv", "tsv", "sdf"]),
               help="Input format (default: from the suffix; smi for standard input).")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
-@click.option("--id-column", default=None, help="Identifier column (CSV/TSV) or property (SDF).")
+@click.option("--id-column", default=None, help="Identifier column (CSV/TSV) or property (SDF) (default: a column "
+              "named 'id' or the SDF title, else <file>:<line>).")
 @click.option("-a", "--attribute", "attribute_task", default=None,
               help="Also explain this task (name or index) with integrated gradients.")
 @_quadrature_options
@@ -234,7 +238,8 @@ def _options_given(names: tuple[str, ...]) -> list[str]:
 @click.option("--atom-values/--no-atom-values", default=True, show_default=True,
               help="Write every atom's attribution as a JSON list (column atom_attributions).")
 @click.option("--heatmaps", "heatmap_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write a heatmap per attributed molecule into this folder (row-<row>.svg, the row column's number).")
+              help="Write a heatmap per attributed molecule into this folder (row-<row>.<format>, the row column's "
+                   "number).")
 @click.option("--heatmap-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
               help="Image format of --heatmaps.")
 @_limit_options
@@ -312,7 +317,7 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
               help="Molecule cards drawn in report.html (the tables cover every row).")
 @click.option("--3d/--no-3d", "with_3d", default=True, show_default=True, help="Write a 3D view per card.")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
-@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input.")
+@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input (default: a column named 'id', else <file>:<line>).")
 @click.option("--device", default="auto", show_default=True, callback=_device_name, help="auto (CUDA when present), cpu or cuda.")
 def attribute(input_file: Path | None, model: str, target: str | None, out: Path, output_kind: str, method: str,
               steps: int, tolerance: float, attribution_tolerance: float, max_steps: int, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
@@ -368,14 +373,17 @@ def _set_options(function: Command) -> Command:
                      help="Only molecules the model scores at least this probability for the task."),
         _quadrature_options,
         click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input."),
-        click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input."),
+        click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input (default: a column named 'id', else <file>:<line>)."),
+        click.option("--device", default="auto", show_default=True, callback=_device_name,
+                     help="auto (CUDA when present), cpu or cuda."),
     ]
     return _apply(options, function)
 
 
 def _attributed_set(input_file: Path | None, model: str, target: str, label_column: str | None,
                     min_probability: float | None, method: str, steps: int, tolerance: float,
-                    attribution_tolerance: float, max_steps: int, smiles_column: str, id_column: str | None):
+                    attribution_tolerance: float, max_steps: int, smiles_column: str, id_column: str | None,
+                    device: str):
     """Attribute the selected rows of INPUT_FILE: (checkpoint, task, maps, ids, lines), with a line on what was used.
 
     ``--min-probability`` is applied to a plain prediction before attributing, so molecules below
@@ -398,7 +406,7 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
     if min_probability is not None:
         low = (predict_table(checkpoint, table)[task] < min_probability).to_numpy()  # rows that fail stay, as errors
         table, below = table[~low], f", {int(low.sum())} below probability {min_probability:g}"
-    outcomes = attribute_rows(IntegratedGradients(checkpoint), table, task, progress=len(table) > 20,
+    outcomes = attribute_rows(IntegratedGradients(checkpoint, device=device), table, task, progress=len(table) > 20,
                               method=method, n_steps=steps, tolerance=tolerance,
                               attribution_tolerance=attribution_tolerance, max_steps=max_steps)
     kept = [o for o in outcomes if o.molecule_map is not None]
@@ -417,7 +425,8 @@ def _attributed_set(input_file: Path | None, model: str, target: str, label_colu
               show_default=True, help="Report folder (tables, ranking plot, summary.html).")
 @click.option("--smarts", "smarts", multiple=True, help="Extra group NAME=SMARTS (repeatable).")
 def pharmacophores(input_file, model, target, label_column, min_probability, method, steps, tolerance,
-                   attribution_tolerance, max_steps, smiles_column, id_column, out: Path, smarts: tuple[str, ...]) -> None:
+                   attribution_tolerance, max_steps, smiles_column, id_column, device: str, out: Path,
+                   smarts: tuple[str, ...]) -> None:
     """Rank the groups that carry a task's score across the molecules of INPUT_FILE.
 
     Groups: RDKit pharmacophore families (Donor, Acceptor, Aromatic, Hydrophobe, PosIonizable,
@@ -439,7 +448,7 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
     patterns = compile_smarts(named)
     checkpoint, task, maps, ids, lines = _attributed_set(input_file, model, target, label_column, min_probability, method,
                                                          steps, tolerance, attribution_tolerance, max_steps, smiles_column,
-                                                         id_column)
+                                                         id_column, device)
     ranking = write_pharmacophore_report(maps, ids, out, f"{checkpoint.name}, {task}: groups carrying the score", patterns,
                                          lines)
     for _, row in ranking.head(5).iterrows():
@@ -459,7 +468,8 @@ def pharmacophores(input_file, model, target, label_column, min_probability, met
 @click.option("--rtol", type=click.FloatRange(0, min_open=True), default=1e-5, show_default=True,
               help="Ties: values within rtol x the molecule's largest |value|.")
 def dead_features(input_file, model, target, label_column, min_probability, method, steps, tolerance,
-                  attribution_tolerance, max_steps, smiles_column, id_column, out: Path, values: str, rtol: float) -> None:
+                  attribution_tolerance, max_steps, smiles_column, id_column, device: str, out: Path, values: str,
+                  rtol: float) -> None:
     """Find atoms with identical attributions that are not symmetry-equivalent (dead features).
 
     Reports, per molecule, the tied atoms, the radius at which their neighbourhoods first differ
@@ -472,7 +482,7 @@ def dead_features(input_file, model, target, label_column, min_probability, meth
 
     checkpoint, task, maps, ids, lines = _attributed_set(input_file, model, target, label_column, min_probability, method,
                                                          steps, tolerance, attribution_tolerance, max_steps, smiles_column,
-                                                         id_column)
+                                                         id_column, device)
     summary = write_dead_feature_report(maps, ids, out, f"{checkpoint.name}, {task}: dead features", values, rtol, lines)
     click.echo(f"{summary['with_collisions']} of {summary['molecules']} molecules ({100 * summary['fraction']:.1f}%) "
                f"have tied non-equivalent atoms ({100 * summary['within_radius'][1]:.1f}% with different neighbours); "
@@ -679,6 +689,7 @@ def evaluate(data: Path | None, dataset: str | None, model: str, smiles_column: 
         smiles_column = smiles_column or recipe(dataset).smiles_column
         data = locate(dataset)
     checkpoint = load_checkpoint(model)
+    existing_file(Path(data))
     if part != "all" and not is_training_table(Path(data), checkpoint.config, smiles_column or "smiles"):
         raise click.BadParameter(f"{data} is not the table {checkpoint.name} was trained on (its SMILES and task columns "
                                  "differ), so its split cannot be rebuilt; use --part all", param_hint="--part")

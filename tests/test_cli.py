@@ -374,3 +374,28 @@ def test_train_counts_molecules_on_both_sides_of_a_random_split(labelled_csv: Pa
     repeated = json.loads((out / "config.json").read_text())["split"]["repeated_in_train"]
     assert repeated["test"] > 0 and f"{repeated['test']} test molecules also in train" in result.output
     assert f"{repeated['test']} test molecules are also training molecules" in (out / "README.md").read_text()
+
+
+def test_set_analyses_take_a_device_and_interruptions_exit_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "two.smi"
+    source.write_text("CCO a\nc1ccccc1O b\n")
+    common = [str(source), "-t", "NR-AhR", "--method", "gauss_legendre", "--steps", "4"]
+    ok = CliRunner().invoke(main, ["dead-features", *common, "--device", "cpu", "-o", str(tmp_path / "d")])
+    assert ok.exit_code == 0, ok.output
+    bad = CliRunner().invoke(main, ["pharmacophores", *common, "--device", "gpu", "-o", str(tmp_path / "p")])
+    assert bad.exit_code == 2 and "unknown device 'gpu'" in bad.output
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("molattr.report.attribute_rows", interrupted)
+    stopped = CliRunner().invoke(main, ["attribute", *common, "-o", str(tmp_path / "r")])
+    assert stopped.exit_code == 130 and "interrupted" in stopped.output
+
+
+def test_a_missing_input_reads_the_same_in_every_command(tmp_path: Path) -> None:
+    missing = tmp_path / "none.csv"
+    for args in (["score", str(missing), "-o", str(tmp_path / "s.csv"), "--no-progress"], ["predict", str(missing)],
+                 ["evaluate", str(missing), "-m", "w2n2-delaney", "--part", "test"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and f"{missing}: no such file" in result.output, (args, result.output)

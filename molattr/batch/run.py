@@ -16,7 +16,7 @@ from molattr.batch.scorer import Scorer
 from molattr.batch.sinks import open_sink
 from molattr.data.records import STDIN, Record, count_records, iter_records
 from molattr.data.row_limits import RowLimits
-from molattr.data.tables import check_not_input
+from molattr.data.tables import check_not_input, existing_file
 from molattr.errors import InputFileError
 
 DEFAULT_CHUNK_SIZE = 1000
@@ -35,7 +35,7 @@ class InputSpec:
         """The input's name, size and modification time (a changed file cannot be resumed)."""
         if self.source == STDIN:
             return {"source": STDIN}
-        stat = Path(self.source).stat()
+        stat = existing_file(Path(self.source)).stat()
         return {"source": str(Path(self.source).resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 

@@ -52,16 +52,26 @@ def file_kind(path: Path, with_sdf: bool = False) -> str:
                          "(optionally .gz)")
 
 
+def existing_file(path: Path) -> Path:
+    """``path``, once it is known to exist and not to be a directory.
+
+    Raises:
+        InputFileError: no such file, or a directory.
+    """
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory, expected a molecule file")
+    return path
+
+
 def open_file(path: Path) -> BinaryIO:
     """The raw bytes of a molecule file, gunzipped when it ends in ``.gz``.
 
     Raises:
         InputFileError: a missing file, a directory, or a file that cannot be opened.
     """
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a directory, expected a molecule file")
+    existing_file(path)
     try:
         return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
