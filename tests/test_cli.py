@@ -193,7 +193,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], int, str]]:
     smi = tmp / "in.smi"
     smi.write_text("CCO\n")
     return [
-        (["score", str(tmp / "nope.smi")], 1, "nope.smi: No such file or directory"),
+        (["score", str(tmp / "nope.smi")], 1, "nope.smi: no such file"),
         (["score", str(tmp / "empty.csv"), "-o", str(tmp / "s.csv"), "--no-progress"], 1, "empty CSV file (no header line"),
         (["predict", str(tmp / "empty.csv"), "-o", str(tmp / "s.csv")], 1, "empty CSV file (no header line"),
         (["predict", str(tmp / "no-smiles.csv"), "-o", str(tmp / "no-smiles.csv")], 1, "writing it would erase the input"),
