@@ -1,7 +1,6 @@
 """SMILES -> sanitized RDKit molecule, with clear errors and documented salt handling."""
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+import pandas as pd
 from rdkit import Chem, RDConfig, RDLogger
 from rdkit.Chem import ChemicalFeatures
 from rdkit.Chem.MolStandardize import rdMolStandardize
@@ -40,9 +40,9 @@ MAX_SMILES_CHARS = 10_000
 
 def smiles_of(item: object) -> object:
     """What a list of molecules holds, as SMILES for :func:`parse_smiles`: a missing value (``None``,
-    NaN) is ``""`` (status ``empty``), an RDKit molecule its SMILES (hydrogens written as atoms are
+    NaN, ``pd.NA``) is ``""`` (status ``empty``), an RDKit molecule its SMILES (hydrogens written as atoms are
     dropped again when parsed); anything else is passed on for :func:`parse_smiles` to judge."""
-    if item is None or (isinstance(item, float) and math.isnan(item)):
+    if pd.api.types.is_scalar(item) and pd.isna(item):
         return ""
     if isinstance(item, Chem.Mol):
         return Chem.MolToSmiles(item)

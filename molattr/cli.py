@@ -67,6 +67,14 @@ def _device_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+#: Options several commands share, spelled once.
+_device_option = click.option("--device", default="auto", show_default=True, callback=_device_name,
+                              help="auto (CUDA when present), cpu or cuda.")
+_id_column_option = click.option("--id-column", default=None,
+                                 help="Identifier column of a CSV/TSV input (default: a column named 'id', else "
+                                      "<file>:<line>).")
+
+
 def _fail(message: str) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(1)
@@ -179,7 +187,7 @@ def _checked_steps(function: Command) -> Command:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("predictions.csv"),
               show_default=True, callback=lambda ctx, param, value: _table_path(value), help="Output table (.csv or .parquet).")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
-@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input (default: a column named 'id', else <file>:<line>).")
+@_id_column_option
 @_limit_options
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the predictions as a table.")
 def predict(input_file: Path | None, model: str, output: Path, smiles_column: str, id_column: str | None,
@@ -246,7 +254,7 @@ def _options_given(names: tuple[str, ...]) -> list[str]:
 @click.option("--chunk-size", type=click.IntRange(1), default=1000, show_default=True,
               help="Rows per chunk (memory and resume granularity).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Featurization processes.")
-@click.option("--device", default="auto", show_default=True, callback=_device_name, help="auto (CUDA when present), cpu or cuda.")
+@_device_option
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command and output.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit with code 3 when any row has an error status.")
@@ -317,8 +325,8 @@ def score(input_file: str | None, model: str, output: Path, input_format: str | 
               help="Molecule cards drawn in report.html (the tables cover every row).")
 @click.option("--3d/--no-3d", "with_3d", default=True, show_default=True, help="Write a 3D view per card.")
 @click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input.")
-@click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input (default: a column named 'id', else <file>:<line>).")
-@click.option("--device", default="auto", show_default=True, callback=_device_name, help="auto (CUDA when present), cpu or cuda.")
+@_id_column_option
+@_device_option
 def attribute(input_file: Path | None, model: str, target: str | None, out: Path, output_kind: str, method: str,
               steps: int, tolerance: float, attribution_tolerance: float, max_steps: int, atom_rule: str, max_cards: int, with_3d: bool, smiles_column: str,
               id_column: str | None, device: str) -> None:
@@ -373,9 +381,8 @@ def _set_options(function: Command) -> Command:
                      help="Only molecules the model scores at least this probability for the task."),
         _quadrature_options,
         click.option("--smiles-column", default="smiles", show_default=True, help="SMILES column of a CSV/TSV input."),
-        click.option("--id-column", default=None, help="Identifier column of a CSV/TSV input (default: a column named 'id', else <file>:<line>)."),
-        click.option("--device", default="auto", show_default=True, callback=_device_name,
-                     help="auto (CUDA when present), cpu or cuda."),
+        _id_column_option,
+        _device_option,
     ]
     return _apply(options, function)
 

@@ -20,4 +20,4 @@ def is_integer_at_least(value: object, minimum: int) -> bool:
 
 def is_real_number(value: object) -> bool:
     """True for a real number (Python, NumPy), NaN and infinities included; not for a bool or a string."""
-    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)  # NumPy numbers are Real, np.bool_ is not

@@ -9,6 +9,7 @@ import torch
 from rdkit import Chem
 from torch_geometric.data import Data
 
+from molattr.attribution.inputs import molecule_list
 from molattr.checkpoint import Checkpoint, Model, as_checkpoint
 from molattr.chem import smiles_of
 from molattr.data.featurize_rows import featurize_rows
@@ -82,7 +83,7 @@ def predict(model: Model, smiles: str | Chem.Mol | Sequence[str | Chem.Mol], ids
     if isinstance(smiles, pd.DataFrame):
         raise InputFileError("predict takes SMILES or RDKit molecules; for a table use "
                              "molattr.score(model, table, smiles_column=..., id_column=...)")
-    smiles = [smiles_of(s) for s in ([smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles))]
+    smiles = [smiles_of(s) for s in molecule_list(smiles)[0]]
     ids = [str(k) for k in range(len(smiles))] if ids is None else list(ids)
     if len(ids) != len(smiles):
         raise InputFileError(f"{len(ids)} ids for {len(smiles)} SMILES")

@@ -363,6 +363,8 @@ def test_molecules_given_as_rdkit_mols_or_missing_values(checkpoint):
     assert scored.loc[0, "NR-AhR"] == pytest.approx(scored.loc[3, "NR-AhR"], rel=1e-6)
     with pytest.raises(InputFileError, match="for a table use molattr.score"):
         molattr.predict(checkpoint, pd.DataFrame({"smiles": ["CCO"]}))
+    strings = pd.DataFrame({"smiles": pd.array(["CCO", pd.NA], dtype="string")})  # pandas' own missing value
+    assert list(molattr.score(checkpoint, strings)["status"]) == ["ok", "empty"]
 
 
 def test_score_takes_target_as_an_alias_and_names_unknown_options(checkpoint):

@@ -152,11 +152,10 @@ class PathIntegrator:
             )
         if not with_grad:
             return PassOutput(points, batch, score.detach(), None, None, None)
-        if not score.requires_grad:
-            raise AttributionInputError("the model's output does not depend on the atom or pair features "
-                                        "(no gradient path from the inputs); nothing to attribute")
-        gx, ge = torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
-        if gx is None and ge is None:  # the score depends on parameters only (inputs detached, or unused)
+        # no gradient path: a score that needs no gradient, or one from parameters only (inputs detached)
+        gx, ge = (torch.autograd.grad(score.sum(), (batch.x, batch.edge_attr), allow_unused=True)
+                  if score.requires_grad else (None, None))
+        if gx is None and ge is None:
             raise AttributionInputError("the model's output does not depend on the atom or pair features "
                                         "(no gradient path from the inputs); nothing to attribute")
         gx = torch.zeros_like(batch.x) if gx is None else gx

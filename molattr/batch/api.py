@@ -9,7 +9,7 @@ import torch
 from rdkit import Chem
 from tqdm.auto import tqdm
 
-from molattr.attribution.inputs import Molecules
+from molattr.attribution.inputs import Molecules, molecule_list
 from molattr.attribution.integrated_gradients import IntegratedGradients
 from molattr.batch.prepare import Preparer
 from molattr.chem import smiles_of
@@ -91,9 +91,7 @@ def _records(molecules: Sequence[str] | pd.DataFrame, smiles_column: str, id_col
                 raise InputFileError(f"no column {column!r} in the table (columns: {', '.join(map(str, molecules.columns))})")
         smiles = [str(smiles_of(s)) for s in molecules[smiles_column]]
         ids = [str(v) for v in molecules[id_column]] if id_column else [str(v) for v in molecules.index]
-    elif isinstance(molecules, (str, Chem.Mol)):
-        smiles, ids = [str(smiles_of(molecules))], ["0"]
     else:
-        smiles = [str(smiles_of(s)) for s in molecules]
+        smiles = [str(smiles_of(s)) for s in molecule_list(molecules)[0]]
         ids = [str(k) for k in range(len(smiles))]
     return [Record(row=k, line=k + 1, id=i, text=s) for k, (i, s) in enumerate(zip(ids, smiles))]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from molattr.data.tables import file_kind
+from molattr.data.tables import csv_dialect, file_kind
 from molattr.errors import InputFileError
 from molattr.resources import datasets_dir
 
@@ -86,9 +86,9 @@ def columns_sha256(path: Path, columns: list[str], what: str = "the training tab
     Raises:
         InputFileError: a column is missing (``what`` names the expected table), or the file cannot be read.
     """
-    sep = "\t" if file_kind(Path(path)) == "tsv" else ","
+    dialect = csv_dialect(file_kind(Path(path)))
     try:
-        frame = pd.read_csv(path, usecols=columns, sep=sep)[columns]
+        frame = pd.read_csv(path, usecols=columns, **dialect)[columns]
     except ValueError as exc:  # a column is missing
         raise InputFileError(f"{path}: not {what} ({exc})") from None
     except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream

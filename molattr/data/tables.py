@@ -196,10 +196,10 @@ def csv_reader(lines: Iterable[str], kind: str) -> Iterator[list[str]]:
     r"""A strict ``csv.reader`` (a quote left open to the end of the file is an error, not one
     field swallowing every later row) of the :func:`split_lines` of a CSV or TSV text, each given
     back its ``\n``. TSV fields are never quoted (a ``"`` is text, as in ``5" pipe``)."""
-    return csv.reader((line + "\n" for line in lines), strict=True, **_dialect(kind))
+    return csv.reader((line + "\n" for line in lines), strict=True, **csv_dialect(kind))
 
 
-def _dialect(kind: str) -> dict:
+def csv_dialect(kind: str) -> dict:
     """``csv`` / pandas reader settings of a CSV or TSV file."""
     return {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if kind == "tsv" else {"delimiter": ","}
 
@@ -239,7 +239,7 @@ def _csv_table(path: Path, text: str, kind: str, smiles_column: str, id_column: 
         with warnings.catch_warnings():  # a trailing empty field (a trailing comma) is dropped, as the
             warnings.simplefilter("ignore", pd.errors.ParserWarning)  # streamed reader drops it
             frame = pd.read_csv(
-                io.StringIO(text), **_dialect(kind), dtype=str, keep_default_na=False,
+                io.StringIO(text), **csv_dialect(kind), dtype=str, keep_default_na=False,
                 skip_blank_lines=False, index_col=False,  # never a first column taken for the index
             )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
